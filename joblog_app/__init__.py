@@ -1,0 +1,67 @@
+"""Joblog companion: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config
+from .extensions import babel, compress, csrf, db, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    config.load(app, overrides)
+    if app.config["IS_LOCAL"]:
+        logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    compress.init_app(app)
+    login.init_app(app)
+
+    from . import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    app.context_processor(i18n.template_context)
+
+    from .core.database import configure_engine
+
+    with app.app_context():
+        configure_engine()
+
+    from .activities.views import bp as activities_bp
+    from .auth.views import bp as auth_bp
+    from .core.errors import register_error_handlers
+    from .core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(activities_bp)
+    register_error_handlers(app)
+
+    from . import htmx
+    from .auth.sessions import init_login
+    from .core.security import add_security_headers
+    from .core.templating import init_templating
+
+    init_login(app)
+    init_templating(app)
+    app.after_request(htmx.add_vary)
+    app.after_request(add_security_headers)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,239 @@
+"""The job log's rules: create (idempotently), edit, delete, convert and list entries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models_base import utcnow
+from .forms import SCHEMAS
+from .models import (
+    Activity,
+    ActivityKind,
+    ApplicationMethod,
+    ApplicationStatus,
+    Channel,
+    RecordState,
+)
+
+FOLLOW_UP_HORIZON = timedelta(days=3)
+
+
+class ConflictError(Exception):
+    """The client UUID is already used for an entry with other content."""
+
+    def __init__(self, existing: Activity) -> None:
+        super().__init__("client uuid already used with other content")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Saved:
+    activity: Activity
+    created: bool  # False when an identical earlier request already created it
+
+
+def _content(kind: ActivityKind, data: dict[str, Any]) -> dict[str, Any]:
+    return {spec.name: data.get(spec.name) for spec in SCHEMAS[kind]}
+
+
+def _same_content(activity: Activity, kind: ActivityKind, data: dict[str, Any]) -> bool:
+    return activity.kind == kind and all(
+        getattr(activity, name) == _normal(value) for name, value in _content(kind, data).items()
+    )
+
+
+def _normal(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def find_by_uuid(citizen_id: int, client_uuid: uuid.UUID) -> Activity | None:
+    return db.session.scalar(
+        sa.select(Activity).where(Activity.citizen_id == citizen_id,
+                                  Activity.client_uuid == client_uuid)
+    )
+
+
+def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *,
+                    entered_by_id: int, channel: Channel = Channel.WEB,
+                    client_uuid: uuid.UUID | None = None,
+                    source: Activity | None = None) -> Saved:
+    """Save a new entry. Idempotent per (citizen, client UUID): the same content again
+    returns the first entry; other content raises ``ConflictError``. Commits."""
+    client_uuid = client_uuid or uuid.uuid4()
+    existing = find_by_uuid(citizen_id, client_uuid)
+    if existing is not None:
+        return _repeat(existing, kind, data)
+    activity = Activity(citizen_id=citizen_id, kind=kind, client_uuid=client_uuid,
+                        entered_by_id=entered_by_id, channel=channel,
+                        # Network leads are private notes about other people: never sent.
+                        record_state=RecordState.LOCAL if kind == ActivityKind.NETWORK_LEAD
+                        else RecordState.PENDING)
+    for name, value in _content(kind, data).items():
+        setattr(activity, name, _normal(value))
+    db.session.add(activity)
+    try:
+        db.session.flush()
+        if source is not None:
+            _mark_converted(source, activity)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request with the same UUID won the race: answer as it would.
+        db.session.rollback()
+        existing = find_by_uuid(citizen_id, client_uuid)
+        if existing is None:
+            raise
+        return _repeat(existing, kind, data)
+    return Saved(activity, created=True)
+
+
+def _repeat(existing: Activity, kind: ActivityKind, data: dict[str, Any]) -> Saved:
+    if _same_content(existing, kind, data):
+        return Saved(existing, created=False)
+    raise ConflictError(existing)
+
+
+def _mark_converted(source: Activity, result: Activity) -> None:
+    if source.kind in (ActivityKind.PLANNED_JOB, ActivityKind.NETWORK_LEAD):
+        source.converted_to_id = result.id
+    if source.follow_up_on is not None:
+        source.followed_up_at = utcnow()
+
+
+def _changed(activity: Activity) -> None:
+    """After an edit or delete, the record must hear of it (as an update or cancellation).
+
+    A send in flight keeps its claim: the relay sees the newer content_version afterwards.
+    """
+    activity.content_version = Activity.content_version + 1
+    if activity.record_state in (RecordState.SYNCED, RecordState.FAILED):
+        activity.record_state = RecordState.PENDING
+        activity.record_next_attempt_at = None
+        activity.record_attempts = 0
+        activity.record_error = None
+
+
+def update_activity(activity: Activity, data: dict[str, Any]) -> Activity:
+    """Replace the fields of ``activity``'s kind with validated data. Commits."""
+    content = {name: _normal(value) for name, value in _content(activity.kind, data).items()}
+    if any(getattr(activity, name) != value for name, value in content.items()):
+        for name, value in content.items():
+            setattr(activity, name, value)
+        _changed(activity)
+    db.session.commit()
+    return activity
+
+
+def delete_activity(activity: Activity) -> None:
+    """Soft delete: the relay sends it as a cancellation if it reached the record. Commits."""
+    activity.deleted_at = utcnow()
+    _changed(activity)
+    db.session.commit()
+
+
+def get_for_citizen(citizen_id: int, activity_id: int) -> Activity | None:
+    """The citizen's own, not deleted entry, or None (the caller answers 404)."""
+    return db.session.scalar(
+        sa.select(Activity).where(Activity.id == activity_id, Activity.citizen_id == citizen_id,
+                                  Activity.deleted_at.is_(None))
+    )
+
+
+def apply_for_planned(planned: Activity, today: date, entered_by_id: int) -> Saved:
+    """Turn a planned job into an application dated today (one tap). Idempotent."""
+    # Derived UUID: a double tap or a retry finds the same application.
+    derived = uuid.uuid5(planned.client_uuid, "application")
+    data = {
+        "organisation": planned.organisation,
+        "title": planned.title,
+        "occurred_on": today,
+        "method": ApplicationMethod.ADVERTISED.value,
+        "status": ApplicationStatus.APPLIED.value,
+        "ad_url": planned.ad_url,
+        "deadline": planned.deadline,
+        "plan_tag": planned.plan_tag.value if planned.plan_tag else None,
+        "notes": planned.notes,
+    }
+    existing = find_by_uuid(planned.citizen_id, derived)
+    if existing is not None:
+        return Saved(existing, created=False)
+    return create_activity(planned.citizen_id, ActivityKind.APPLICATION, data,
+                           entered_by_id=entered_by_id, client_uuid=derived, source=planned)
+
+
+def prefill_from(source: Activity, kind: ActivityKind, today: date) -> dict[str, Any]:
+    """Form values for a follow-up meeting or for turning a lead into a meeting/application."""
+    data: dict[str, Any] = {"organisation": source.organisation, "occurred_on": today}
+    if kind == ActivityKind.COFFEE_MEETING:
+        data["person"] = source.person
+    if kind == ActivityKind.APPLICATION:
+        data.update(method=ApplicationMethod.NETWORK.value, status=ApplicationStatus.APPLIED.value)
+    return data
+
+
+def can_convert(source: Activity, kind: ActivityKind) -> bool:
+    allowed = {
+        ActivityKind.COFFEE_MEETING: {ActivityKind.COFFEE_MEETING},  # a follow-up meeting
+        ActivityKind.NETWORK_LEAD: {ActivityKind.COFFEE_MEETING, ActivityKind.APPLICATION},
+    }
+    return kind in allowed.get(source.kind, set()) and source.converted_to_id is None
+
+
+def _live(citizen_id: int) -> list[sa.ColumnElement[bool]]:
+    return [Activity.citizen_id == citizen_id, Activity.deleted_at.is_(None)]
+
+
+def recent_employers(citizen_id: int, limit: int = 5) -> list[str]:
+    rows = db.session.execute(
+        sa.select(Activity.organisation, sa.func.max(Activity.id).label("last"))
+        .where(*_live(citizen_id), Activity.organisation.is_not(None),
+               Activity.kind.in_([ActivityKind.APPLICATION, ActivityKind.PLANNED_JOB,
+                                  ActivityKind.COFFEE_MEETING]))
+        .group_by(Activity.organisation)
+        .order_by(sa.desc("last"))
+        .limit(limit)
+    )
+    return [r.organisation for r in rows]
+
+
+def latest(citizen_id: int, limit: int = 5) -> list[Activity]:
+    return list(db.session.scalars(
+        sa.select(Activity).where(*_live(citizen_id), Activity.kind != ActivityKind.PLANNED_JOB)
+        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit)
+    ))
+
+
+def open_planned_jobs(citizen_id: int, limit: int = 10) -> list[Activity]:
+    return list(db.session.scalars(
+        sa.select(Activity).where(*_live(citizen_id), Activity.kind == ActivityKind.PLANNED_JOB,
+                                  Activity.converted_to_id.is_(None))
+        .order_by(Activity.deadline.is_(None), Activity.deadline, Activity.id.desc()).limit(limit)
+    ))
+
+
+def follow_ups_due(citizen_id: int, today: date, limit: int = 10) -> list[Activity]:
+    return list(db.session.scalars(
+        sa.select(Activity).where(*_live(citizen_id), Activity.follow_up_on.is_not(None),
+                                  Activity.follow_up_on <= today + FOLLOW_UP_HORIZON,
+                                  Activity.followed_up_at.is_(None),
+                                  Activity.converted_to_id.is_(None))
+        .order_by(Activity.follow_up_on).limit(limit)
+    ))
+
+
+def month_entries(citizen_id: int, start: date, end: date, kind: ActivityKind | None = None,
+                  status: str | None = None) -> list[Activity]:
+    """Entries of one month; planned jobs by creation date, the rest by their date."""
+    day = sa.func.coalesce(Activity.occurred_on, sa.func.date(Activity.created_at))
+    query = sa.select(Activity).where(*_live(citizen_id), day.between(start, end))
+    if kind is not None:
+        query = query.where(Activity.kind == kind)
+    if status:
+        query = query.where(Activity.status == status)
+    return list(db.session.scalars(query.order_by(day.desc(), Activity.id.desc())))

@@ -1,0 +1,99 @@
+"""Municipalities, users, one-time login codes and server-side login sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_base import enum_column, utcnow
+
+if TYPE_CHECKING:
+    from ..progress.models import CitizenProfile
+
+
+class Role(enum.StrEnum):
+    CITIZEN = "citizen"
+    HELPER = "helper"
+    CASEWORKER = "caseworker"
+    ADMIN = "admin"
+
+
+class RecordGatewayKind(enum.StrEnum):
+    """How this municipality's entries reach the record (see record/gateway.py)."""
+
+    HTTP = "http"
+    EXPORT = "export"
+    NONE = "none"
+
+
+class Municipality(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(8), unique=True)  # e.g. the 3-digit kommunekode
+    name: Mapped[str] = mapped_column(sa.String(120))
+    record_gateway: Mapped[RecordGatewayKind] = mapped_column(
+        enum_column(RecordGatewayKind, "record_gateway"), default=RecordGatewayKind.NONE,
+        server_default=RecordGatewayKind.NONE.value,
+    )
+
+    users: Mapped[list[User]] = relationship(back_populates="municipality")
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.CITIZEN)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # Normalised login identifiers: +45XXXXXXXX and lower-case e-mail.
+    phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    language: Mapped[str] = mapped_column(sa.String(5), default="da")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    municipality: Mapped[Municipality] = relationship(back_populates="users")
+    profile: Mapped[CitizenProfile | None] = relationship(back_populates="user")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class LoginCode(db.Model):
+    """A one-time code: stored as a keyed hash, single use, short-lived."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(sa.String(254), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    ip: Mapped[str] = mapped_column(sa.String(45), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class LoginSession(db.Model):
+    """A server-side session, so logout and disabling a user end it for real."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,66 @@
+"""How a one-time login code reaches the citizen.
+
+``log`` writes the code to the server log (development and demos only); ``smtp`` sends
+an e-mail. Phone numbers need an SMS gateway, which plugs in behind the same protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from typing import Protocol
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+
+log = logging.getLogger("joblog.login")
+
+
+class CodeSender(Protocol):
+    def send(self, identifier: str, code: str, language: str, user_id: int) -> None: ...
+
+
+class LogCodeSender:
+    """Development sender: the code goes to the server log, never to the phone."""
+
+    def send(self, identifier: str, code: str, language: str, user_id: int) -> None:
+        # The identifier is personal data: log the user id only.
+        log.warning("DEVELOPMENT login code for user #%s: %s", user_id, code)
+
+
+class SmtpCodeSender:
+    def __init__(self, host: str, port: int, sender: str, username: str = "",
+                 password: str = "", starttls: bool = False) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password, self.starttls = username, password, starttls
+
+    def send(self, identifier: str, code: str, language: str, user_id: int) -> None:
+        with force_locale(language):
+            subject = gettext("Your login code")
+            body = gettext(
+                "Your login code is %(code)s. It works for 10 minutes. "
+                "If you did not ask for it, you can ignore this message.",
+                code=code,
+            )
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = identifier
+        msg["Subject"] = subject
+        msg.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(msg)
+
+
+def sender_for(identifier: str) -> CodeSender:
+    cfg = current_app.config
+    if "@" in identifier and cfg["CODE_SENDER"] == "smtp":
+        return SmtpCodeSender(
+            cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), cfg["SMTP_FROM"],
+            cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"], bool(cfg["SMTP_STARTTLS"]),
+        )
+    return LogCodeSender()

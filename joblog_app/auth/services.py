@@ -1,0 +1,220 @@
+"""Citizen login with one-time codes, and server-side login sessions.
+
+Rules (OWASP ASVS 6.5/6.6): 6 random digits, stored as a keyed hash, single use, valid
+10 minutes, at most 5 wrong guesses per code. Sending is throttled per identifier, per
+identifier+IP and per IP; nothing ever locks the account, so the real user can always ask
+for a new code a little later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models_base import utcnow
+from .models import LoginCode, LoginSession, Role, User
+from .senders import CodeSender
+
+CODE_TTL = timedelta(minutes=10)
+MAX_WRONG_GUESSES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_SENDS_PER_IDENTIFIER_AND_IP = 3
+MAX_SENDS_PER_IDENTIFIER = 8
+# Job cafés put 30 citizens behind one IP: the per-IP limit must leave room for them.
+MAX_SENDS_PER_IP = 60
+MAX_FAILED_VERIFICATIONS_PER_IP = 60
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
+
+
+class LoginError(Exception):
+    def __init__(self, message: object) -> None:
+        super().__init__("login refused")
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    identifier: str
+    sent: bool  # False when the identifier is unknown; the caller must not reveal that
+
+
+def normalize_identifier(raw: str) -> str:
+    """Return ``+45XXXXXXXX`` / ``+<digits>`` for phones, lower-case for e-mail."""
+    value = (raw or "").strip()
+    if not value:
+        raise LoginError(_l("Write your phone number or e-mail."))
+    if "@" in value:
+        value = value.lower()
+        if len(value) > 254 or not _EMAIL.match(value):
+            raise LoginError(_l("This e-mail does not look right. Check it and try again."))
+        return value
+    digits = re.sub(r"[\s\-().]", "", value)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if re.fullmatch(r"\d{8}", digits):
+        return "+45" + digits
+    if re.fullmatch(r"\+\d{8,15}", digits):
+        return digits
+    raise LoginError(_l("This phone number does not look right. Write 8 digits, like 20 30 40 50."))
+
+
+def _hash_code(secret_key: str, identifier: str, code: str) -> str:
+    return hmac.new(secret_key.encode(), f"{identifier}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _find_user(identifier: str) -> User | None:
+    column = User.email if "@" in identifier else User.phone
+    return db.session.scalar(
+        sa.select(User).where(column == identifier, User.is_active, User.role == Role.CITIZEN))
+
+
+def _count_codes(*conditions: sa.ColumnElement[bool]) -> int:
+    return db.session.scalar(sa.select(sa.func.count(LoginCode.id)).where(*conditions)) or 0
+
+
+def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSender,
+                 now: datetime | None = None) -> CodeRequest:
+    """Create and send a code, unless throttled. Commits."""
+    now = now or utcnow()
+    identifier = normalize_identifier(raw_identifier)
+    since = now - THROTTLE_WINDOW
+    recent = LoginCode.created_at > since
+    if (
+        _count_codes(recent, LoginCode.identifier == identifier, LoginCode.ip == ip)
+        >= MAX_SENDS_PER_IDENTIFIER_AND_IP
+        or _count_codes(recent, LoginCode.identifier == identifier) >= MAX_SENDS_PER_IDENTIFIER
+        or _count_codes(recent, LoginCode.ip == ip) >= MAX_SENDS_PER_IP
+    ):
+        raise LoginError(_l("You asked for many codes. Wait 15 minutes, then try again."))
+
+    user = _find_user(identifier)
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.add(
+        LoginCode(
+            identifier=identifier,
+            user_id=user.id if user else None,
+            code_hash=_hash_code(secret_key, identifier, code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    db.session.commit()
+    if user is not None:
+        sender.send(identifier, code, user.language, user.id)
+    return CodeRequest(identifier=identifier, sent=user is not None)
+
+
+def verify_code(identifier: str, code: str, ip: str, secret_key: str,
+                now: datetime | None = None) -> User:
+    """Check a code; on success it is used up and the user returned. Commits."""
+    now = now or utcnow()
+    code = re.sub(r"\s", "", code or "")
+    if not re.fullmatch(r"\d{6}", code):
+        raise LoginError(_l("The code has 6 digits. Write all 6."))
+    failed_from_ip = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LoginCode.failed_attempts), 0)).where(
+            LoginCode.ip == ip, LoginCode.created_at > now - THROTTLE_WINDOW
+        )
+    )
+    if failed_from_ip >= MAX_FAILED_VERIFICATIONS_PER_IP:
+        raise LoginError(_l("Too many wrong codes. Wait 15 minutes, then try again."))
+
+    login_code = db.session.scalar(
+        sa.select(LoginCode)
+        .where(LoginCode.identifier == identifier, LoginCode.used_at.is_(None))
+        .order_by(LoginCode.created_at.desc())
+        .limit(1)
+    )
+    if login_code is None or login_code.expires_at <= now or login_code.user_id is None:
+        raise LoginError(_l("This code does not work any more. Ask for a new code."))
+    if login_code.failed_attempts >= MAX_WRONG_GUESSES:
+        raise LoginError(_l("Too many wrong tries. Ask for a new code."))
+    if not hmac.compare_digest(login_code.code_hash, _hash_code(secret_key, identifier, code)):
+        login_code.failed_attempts += 1
+        db.session.commit()
+        raise LoginError(_l("The code is not right. Check the message and try again."))
+
+    # Single use, also under concurrency: only one request can flip used_at.
+    used = db.session.execute(
+        sa.update(LoginCode)
+        .where(LoginCode.id == login_code.id, LoginCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise LoginError(_l("This code does not work any more. Ask for a new code."))
+    user = db.session.get(User, login_code.user_id)
+    if user is None or not user.is_active:
+        db.session.rollback()
+        raise LoginError(_l("This code does not work any more. Ask for a new code."))
+    db.session.commit()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, lifetime: timedelta, now: datetime | None = None) -> str:
+    """Create a server-side session and return its secret token. Commits."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(token_hash=_hash_token(token), user_id=user.id, created_at=now,
+                     last_seen_at=now, expires_at=now + lifetime)
+    )
+    db.session.commit()
+    return token
+
+
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def user_for_session(token: str, idle_limit: timedelta, now: datetime | None = None) -> User | None:
+    """The active user behind a session token, or None when it ended or expired."""
+    now = now or utcnow()
+    row = db.session.execute(
+        sa.select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == _hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    login_session, user = row
+    if (
+        login_session.revoked_at is not None
+        or login_session.expires_at <= now
+        or login_session.last_seen_at + idle_limit <= now
+        or not user.is_active
+    ):
+        return None
+    # Write at most every few minutes: a write per request would halve throughput.
+    if now - login_session.last_seen_at > SEEN_RESOLUTION:
+        login_session.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end_session(token: str, now: datetime | None = None) -> None:
+    """Revoke a session server-side (logout). Commits."""
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.token_hash == _hash_token(token), LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    db.session.commit()
+
+
+def set_language(user: User, language: str) -> None:
+    user.language = language
+    db.session.commit()

@@ -1,0 +1,78 @@
+"""Citizen login with a one-time code, and logout."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from .. import htmx
+from ..i18n import LANGUAGE_COOKIE
+from . import services, sessions
+from .senders import sender_for
+
+bp = Blueprint("auth", __name__)
+
+PENDING_IDENTIFIER = "login_identifier"
+
+
+def _client_ip() -> str:
+    # Behind a proxy, configure ProxyFix (see docs/operations.md) so this is the real client.
+    return request.remote_addr or "unknown"
+
+
+@bp.get("/login")
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    return htmx.render("auth/login.html", "auth/_login_form.html", identifier="", error=None)
+
+
+@bp.post("/login")
+def request_code():  # type: ignore[no-untyped-def]
+    raw = request.form.get("identifier", "")[:300]
+    try:
+        result = services.request_code(
+            raw, _client_ip(), current_app.secret_key, sender_for(raw.strip().lower())  # type: ignore[arg-type]
+        )
+    except services.LoginError as exc:
+        return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
+                           identifier=raw, error=exc.message)
+    session[PENDING_IDENTIFIER] = result.identifier
+    return htmx.location(url_for("auth.enter_code"))
+
+
+@bp.get("/login/code")
+def enter_code():  # type: ignore[no-untyped-def]
+    identifier = session.get(PENDING_IDENTIFIER)
+    if not identifier:
+        return redirect(url_for("auth.login"))
+    return htmx.render("auth/code.html", "auth/_code_form.html", identifier=identifier, error=None)
+
+
+@bp.post("/login/code")
+def verify_code():  # type: ignore[no-untyped-def]
+    identifier = session.get(PENDING_IDENTIFIER)
+    if not identifier:
+        return htmx.location(url_for("auth.login"))
+    try:
+        user = services.verify_code(identifier, request.form.get("code", "")[:20], _client_ip(),
+                                    current_app.secret_key)  # type: ignore[arg-type]
+    except services.LoginError as exc:
+        current_app.logger.warning("login code refused ip=%s", _client_ip())
+        return htmx.render("auth/code.html", "auth/_code_form.html", status=422,
+                           identifier=identifier, error=exc.message)
+    current_app.logger.info("login ok user=%s", user.id)
+    sessions.begin(user)
+    # The user's own language now applies: load the whole page so <html lang dir> follows.
+    return htmx.redirect_page(url_for("core.home"))
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    language = current_user.language if current_user.is_authenticated else None
+    sessions.end()
+    resp = redirect(url_for("auth.login"), 303)
+    if language:
+        resp.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="Lax",
+                        secure=not current_app.config["IS_LOCAL"], httponly=True)
+    return resp

@@ -1,0 +1,118 @@
+"""Configuration.
+
+Everything comes from environment variables prefixed ``JOBLOG_`` (for example
+``JOBLOG_SECRET_KEY``, ``JOBLOG_DATABASE_URL``, ``JOBLOG_ENV``). There is no fallback
+secret: in development a random key is generated once into the instance folder; in
+production the app refuses to start without ``JOBLOG_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+LANGUAGES = ("da", "uk", "ar", "en")
+RTL_LANGUAGES = frozenset({"ar"})
+
+
+class ConfigError(RuntimeError):
+    """Raised when the app is started without configuration it cannot run without."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings that are safe everywhere; environment variables override them."""
+    return {
+        "ENV_NAME": "production",
+        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "joblog.sqlite"),
+        "BABEL_DEFAULT_LOCALE": "da",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent.parent / "translations"),
+        "LANGUAGES": LANGUAGES,
+        # Long-lived sessions on the citizen's own phone; idle limit enforced per session row.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=180),
+        "SESSION_IDLE_DAYS": 60,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
+        "CODE_SENDER": "log",
+        # Record delivery (record/): gateway per municipality is stored on the municipality;
+        # connection details and secrets only from the environment.
+        "RECORD_HTTP_URL": "http://127.0.0.1:8089",
+        "RECORD_TOKEN_URL": "",  # default: <RECORD_HTTP_URL>/oauth2/token
+        "RECORD_CLIENT_ID": "joblog",
+        "RECORD_CLIENT_SECRET": "",
+        "RECORD_TIMEOUT": 10.0,
+        "RECORD_EXPORT_DIR": str(Path(instance_path) / "record-export"),
+        "RECORD_BATCH_SIZE": 50,
+        "RECORD_LEASE_SECONDS": 120,
+        "RECORD_SEND_THREADS": 4,
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 25,
+        "SMTP_FROM": "",
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_STARTTLS": False,
+        "COMPRESS_MIMETYPES": [
+            "text/html", "text/css", "application/javascript", "text/javascript",
+            "application/json", "image/svg+xml", "application/manifest+json",
+        ],
+        "COMPRESS_LEVEL": 6,
+        "COMPRESS_MIN_SIZE": 300,
+        "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=7),
+    }
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, ``JOBLOG_*`` variables and test overrides."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(defaults(app.instance_path))
+    app.config.from_prefixed_env("JOBLOG")
+    if overrides:
+        app.config.update(overrides)
+
+    env = app.config["ENV_NAME"]
+    if env not in ("production", "development", "testing"):
+        raise ConfigError(f"JOBLOG_ENV_NAME must be production, development or testing, not {env!r}")
+    app.config["IS_LOCAL"] = env in ("development", "testing")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+
+    if not app.config.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError("JOBLOG_SECRET_KEY must be set in production.")
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path, "secret_key",
+                                                    lambda: secrets.token_hex(32))
+
+    if not app.config.get("CPR_KEY"):
+        if env == "production":
+            raise ConfigError("JOBLOG_CPR_KEY (a Fernet key) must be set in production.")
+        app.config["CPR_KEY"] = _instance_secret(app.instance_path, "cpr_key", _fernet_key)
+
+    if not app.config["IS_LOCAL"]:
+        # __Host- cookies must be Secure, path=/ and without Domain (ASVS 3.3.x).
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+
+
+def _fernet_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _instance_secret(instance_path: str, name: str, make: Callable[[], str]) -> str:
+    """A random key created once per development checkout, never committed."""
+    path = Path(instance_path) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()

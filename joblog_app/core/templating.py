@@ -1,0 +1,36 @@
+"""Template filters and helpers: localized dates and content-hashed static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+from flask_babel import format_date
+
+
+@cache
+def _static_hash(folder: str, filename: str) -> str:
+    return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """A URL that changes when the file does, so it can be cached for a long time."""
+    return url_for("static", filename=filename,
+                   v=_static_hash(current_app.static_folder or "", filename))
+
+
+def day(value: date | None, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if isinstance(value, date) else ""
+
+
+def month_name(value: date) -> str:
+    return format_date(value, "LLLL y")
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["month_name"] = month_name
+    app.jinja_env.globals["static_url"] = static_url

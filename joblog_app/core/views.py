@@ -1,0 +1,77 @@
+"""Home screen, language switch, accessibility statement and health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from .. import htmx
+from ..activities import services as activities
+from ..activities.forms import KIND_LABELS, STATUS_LABELS
+from ..auth import services as auth
+from ..auth.sessions import citizen_required
+from ..config import LANGUAGES
+from ..i18n import LANGUAGE_COOKIE
+from ..progress import services as progress
+from ..record import services as record
+from .clock import today
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@citizen_required
+def home():  # type: ignore[no-untyped-def]
+    day = today()
+    citizen_id = current_user.id
+    profile = current_user.profile
+    return htmx.render(
+        "core/home.html",
+        progress=progress.progress_for(profile, day) if profile else None,
+        planned=activities.open_planned_jobs(citizen_id, limit=5),
+        follow_ups=activities.follow_ups_due(citizen_id, day, limit=5),
+        latest=activities.latest(citizen_id, limit=5),
+        sync=record.citizen_sync(citizen_id),
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        today=day,
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return url_for("core.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("core.home")
+    return target
+
+
+@bp.post("/language")
+def set_language():  # type: ignore[no-untyped-def]
+    lang = request.form.get("lang", "")
+    next_url = _safe_next(request.form.get("next"))
+    if lang not in LANGUAGES:
+        return redirect(next_url, 303)
+    if current_user.is_authenticated:
+        auth.set_language(current_user, lang)
+    resp = redirect(next_url, 303)
+    resp.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="Lax",
+                    secure=not current_app.config["IS_LOCAL"], httponly=True)
+    return resp
+
+
+@bp.get("/accessibility")
+def accessibility():  # type: ignore[no-untyped-def]
+    return htmx.render("core/accessibility.html")
+
+
+@bp.get("/healthz")
+def health():  # type: ignore[no-untyped-def]
+    """Liveness plus the record queue: depth and the age of the oldest pending entry."""
+    queue = record.queue_health()
+    return jsonify(status="ok", record_queue_depth=queue.depth,
+                   record_oldest_pending_seconds=queue.oldest_pending_seconds)

@@ -1,0 +1,92 @@
+"""This period's job searches against the citizen's requirement, and the smiley status.
+
+STAR's benchmark (seeds/001): for kontanthjælp and SHO, green at 6 or more registered
+job searches in the month, light green at 1-5, red at 0. For dagpenge, green at 1.5 or
+more per week on average, light green above 0, red at 0. An entry counts as a job search
+when it has status Søgt or a later one (Samtale, Afslag, Fik job): every application does.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..activities.models import Activity, ActivityKind
+from ..extensions import db
+from .models import BenefitGroup, CitizenProfile, RequirementPeriod
+
+# STAR's benchmark as defaults; a caseworker may set another requirement per citizen.
+DEFAULT_REQUIREMENTS: dict[BenefitGroup, tuple[Decimal, RequirementPeriod]] = {
+    BenefitGroup.KONTANTHJAELP: (Decimal("6"), RequirementPeriod.MONTH),
+    BenefitGroup.SHO: (Decimal("6"), RequirementPeriod.MONTH),
+    BenefitGroup.DAGPENGE: (Decimal("1.5"), RequirementPeriod.WEEK),
+    BenefitGroup.OTHER: (Decimal("6"), RequirementPeriod.MONTH),
+}
+
+
+class Smiley(enum.StrEnum):
+    GREEN = "green"
+    LIGHT_GREEN = "light_green"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Progress:
+    period_start: date
+    period_end: date
+    count: int
+    target: int  # job searches needed by the end of the month
+    left: int
+    smiley: Smiley
+    per_week: Decimal | None  # requirement per week (dagpenge) or None for monthly
+    average_per_week: Decimal | None
+
+
+def new_profile(user_id: int, group: BenefitGroup) -> CitizenProfile:
+    count, period = DEFAULT_REQUIREMENTS[group]
+    return CitizenProfile(user_id=user_id, benefit_group=group, requirement_count=count,
+                          requirement_period=period)
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    nxt = (start + timedelta(days=32)).replace(day=1)
+    return start, nxt - timedelta(days=1)
+
+
+def count_job_searches(citizen_id: int, start: date, end: date) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Activity.id)).where(
+            Activity.citizen_id == citizen_id,
+            Activity.kind == ActivityKind.APPLICATION,
+            Activity.deleted_at.is_(None),
+            Activity.occurred_on.between(start, end),
+        )
+    ) or 0
+
+
+def progress_for(profile: CitizenProfile, today: date) -> Progress:
+    """Progress in the calendar month that contains ``today``."""
+    start, end = month_bounds(today)
+    count = count_job_searches(profile.user_id, start, end)
+    required = Decimal(profile.requirement_count)
+    if profile.requirement_period == RequirementPeriod.MONTH:
+        target = math.ceil(required)
+        smiley = Smiley.GREEN if count >= target else Smiley.LIGHT_GREEN if count else Smiley.RED
+        return Progress(start, end, count, target, max(0, target - count), smiley, None, None)
+
+    weeks_in_month = Decimal((end - start).days + 1) / 7
+    weeks_so_far = max(Decimal(1), Decimal((today - start).days + 1) / 7)
+    average = (Decimal(count) / weeks_so_far).quantize(Decimal("0.1"))
+    target = math.ceil(required * weeks_in_month)
+    due_by_now = math.ceil(required * weeks_so_far)
+    if count >= due_by_now:
+        smiley = Smiley.GREEN
+    else:
+        smiley = Smiley.LIGHT_GREEN if count else Smiley.RED
+    return Progress(start, end, count, target, max(0, target - count), smiley, required, average)

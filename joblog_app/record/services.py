@@ -1,0 +1,106 @@
+"""Record delivery as people see it: per entry, per citizen, for administrators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..activities.models import Activity, RecordState
+from ..auth.models import Municipality, RecordGatewayKind, User
+from ..extensions import db
+from ..models_base import utcnow
+from ..progress.models import CitizenProfile
+from . import cpr as cpr_numbers
+
+ON_THE_WAY = (RecordState.PENDING, RecordState.SENDING, RecordState.WAITING)
+
+
+@dataclass(frozen=True)
+class CitizenSync:
+    on_the_way: int
+    failed: int
+    waiting_reason: str | None  # no_cpr / no_gateway when entries cannot be sent
+
+
+def citizen_sync(citizen_id: int) -> CitizenSync:
+    rows = dict(db.session.execute(
+        sa.select(Activity.record_state, sa.func.count(Activity.id))
+        .where(Activity.citizen_id == citizen_id,
+               Activity.record_state.in_([*ON_THE_WAY, RecordState.FAILED]))
+        .group_by(Activity.record_state)
+    ).all())
+    reason = None
+    if rows.get(RecordState.WAITING):
+        reason = db.session.scalar(
+            sa.select(Activity.record_error).where(Activity.citizen_id == citizen_id,
+                                                   Activity.record_state == RecordState.WAITING)
+            .limit(1))
+    return CitizenSync(sum(rows.get(s, 0) for s in ON_THE_WAY), rows.get(RecordState.FAILED, 0),
+                       reason)
+
+
+def set_cpr(user: User, raw_cpr: str) -> None:
+    """Store the CPR number encrypted and release entries that waited for it. Commits."""
+    profile = db.session.get(CitizenProfile, user.id)
+    if profile is None:
+        raise ValueError("only citizens have a CPR number on file")
+    profile.cpr_encrypted = cpr_numbers.encrypt(raw_cpr)
+    _requeue(sa.and_(Activity.citizen_id == user.id, Activity.record_state == RecordState.WAITING))
+    db.session.commit()
+
+
+def set_gateway(municipality: Municipality, kind: RecordGatewayKind) -> None:
+    """Choose how a municipality's entries reach the record. Commits."""
+    municipality.record_gateway = kind
+    citizens = sa.select(User.id).where(User.municipality_id == municipality.id)
+    _requeue(sa.and_(Activity.citizen_id.in_(citizens),
+                     Activity.record_state == RecordState.WAITING))
+    db.session.commit()
+
+
+def retry_failed(activity_ids: list[int] | None = None) -> int:
+    """Send failed entries again (after staff fixed the cause). Commits; returns how many."""
+    condition = Activity.record_state == RecordState.FAILED
+    if activity_ids is not None:
+        condition = sa.and_(condition, Activity.id.in_(activity_ids))
+    count = _requeue(condition)
+    db.session.commit()
+    return count
+
+
+def _requeue(condition: sa.ColumnElement[bool]) -> int:
+    result = db.session.execute(
+        sa.update(Activity).where(condition)
+        .values(record_state=RecordState.PENDING, record_next_attempt_at=None,
+                record_attempts=0, record_error=None, updated_at=Activity.updated_at)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def counts_by_state() -> dict[str, int]:
+    return {str(state): n for state, n in db.session.execute(
+        sa.select(Activity.record_state, sa.func.count(Activity.id)).group_by(Activity.record_state)
+    ).all()}
+
+
+def failed_entries(limit: int = 100) -> list[Activity]:
+    return list(db.session.scalars(
+        sa.select(Activity).where(Activity.record_state == RecordState.FAILED)
+        .order_by(Activity.updated_at.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    depth: int
+    oldest_pending_seconds: float | None
+
+
+def queue_health(now: datetime | None = None) -> QueueHealth:
+    now = now or utcnow()
+    depth, oldest = db.session.execute(
+        sa.select(sa.func.count(Activity.id), sa.func.min(Activity.created_at))
+        .where(Activity.record_state.in_([RecordState.PENDING, RecordState.SENDING]))
+    ).one()
+    return QueueHealth(depth, (now - oldest).total_seconds() if oldest else None)

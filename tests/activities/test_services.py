@@ -1,0 +1,201 @@
+"""The job log's rules, called directly (no request)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from joblog_app.activities import services
+from joblog_app.activities.forms import clean_text, validate
+from joblog_app.activities.models import Activity, ActivityKind, RecordState
+from joblog_app.extensions import db
+
+TODAY = date(2026, 11, 22)
+APPLICATION = {"organisation": "Netto", "title": "Kassemedarbejder", "occurred_on": TODAY,
+               "method": "advertised", "status": "applied"}
+
+
+def test_new_entry_is_pending_and_says_who_entered_it(citizen):
+    saved = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                                     entered_by_id=citizen.id)
+    a = saved.activity
+    assert saved.created and a.id and isinstance(a.client_uuid, uuid.UUID)
+    assert a.record_state == RecordState.PENDING
+    assert a.entered_by_id == citizen.id and a.channel.value == "web"
+    assert a.created_at and a.updated_at
+
+
+def test_same_uuid_same_content_is_accepted_once(citizen):
+    key = uuid.uuid4()
+    first = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                                     entered_by_id=citizen.id, client_uuid=key)
+    again = services.create_activity(citizen.id, ActivityKind.APPLICATION, dict(APPLICATION),
+                                     entered_by_id=citizen.id, client_uuid=key)
+    assert not again.created and again.activity.id == first.activity.id
+    assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 1
+
+
+def test_same_uuid_other_content_is_a_conflict_and_overwrites_nothing(citizen):
+    key = uuid.uuid4()
+    services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                             entered_by_id=citizen.id, client_uuid=key)
+    with pytest.raises(services.ConflictError):
+        services.create_activity(citizen.id, ActivityKind.APPLICATION,
+                                 APPLICATION | {"title": "Lager"}, entered_by_id=citizen.id,
+                                 client_uuid=key)
+    assert db.session.scalar(sa.select(Activity.title)) == "Kassemedarbejder"
+
+
+def test_uuid_is_unique_per_citizen_not_globally(make_citizen):
+    a, b = make_citizen(), make_citizen()
+    key = uuid.uuid4()
+    services.create_activity(a.id, ActivityKind.APPLICATION, APPLICATION, entered_by_id=a.id,
+                             client_uuid=key)
+    saved = services.create_activity(b.id, ActivityKind.APPLICATION, APPLICATION,
+                                     entered_by_id=b.id, client_uuid=key)
+    assert saved.created
+
+
+def test_concurrent_identical_posts_make_one_row(app, citizen):
+    key = uuid.uuid4()
+    citizen_id = citizen.id
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(10)
+
+    def post() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                saved = services.create_activity(citizen_id, ActivityKind.APPLICATION,
+                                                 APPLICATION, entered_by_id=citizen_id,
+                                                 client_uuid=key)
+                results.append(saved.created)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert results.count(True) == 1 and len(results) == 10
+    assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 1
+
+
+def test_planned_job_becomes_application_once(citizen):
+    planned = services.create_activity(
+        citizen.id, ActivityKind.PLANNED_JOB,
+        {"organisation": "Arla", "title": "Mejerist", "deadline": TODAY + timedelta(days=5),
+         "plan_tag": "a", "ad_url": "https://example.org/job"},
+        entered_by_id=citizen.id).activity
+    first = services.apply_for_planned(planned, TODAY, citizen.id)
+    second = services.apply_for_planned(planned, TODAY, citizen.id)  # double tap
+    app_ = first.activity
+    assert first.created and not second.created and second.activity.id == app_.id
+    assert (app_.kind, app_.organisation, app_.title, app_.occurred_on, app_.status.value,
+            app_.plan_tag.value) == (ActivityKind.APPLICATION, "Arla", "Mejerist", TODAY,
+                                     "applied", "a")
+    assert planned.converted_to_id == app_.id
+    assert services.open_planned_jobs(citizen.id) == []
+
+
+def test_follow_up_is_done_when_the_follow_up_meeting_is_logged(citizen):
+    meeting = services.create_activity(
+        citizen.id, ActivityKind.COFFEE_MEETING,
+        {"organisation": "ISS", "person": "Lars", "occurred_on": TODAY - timedelta(days=7),
+         "follow_up_on": TODAY}, entered_by_id=citizen.id).activity
+    assert services.follow_ups_due(citizen.id, TODAY) == [meeting]
+    assert services.can_convert(meeting, ActivityKind.COFFEE_MEETING)
+    data = services.prefill_from(meeting, ActivityKind.COFFEE_MEETING, TODAY)
+    services.create_activity(citizen.id, ActivityKind.COFFEE_MEETING, data,
+                             entered_by_id=citizen.id, source=meeting)
+    assert services.follow_ups_due(citizen.id, TODAY) == []
+
+
+def test_network_lead_turns_into_meeting_or_application(citizen):
+    lead = services.create_activity(
+        citizen.id, ActivityKind.NETWORK_LEAD,
+        {"person": "Sara", "relation": "Nabo", "organisation": "Coop"},
+        entered_by_id=citizen.id).activity
+    assert services.can_convert(lead, ActivityKind.APPLICATION)
+    assert not services.can_convert(lead, ActivityKind.PLANNED_JOB)
+    data = services.prefill_from(lead, ActivityKind.APPLICATION, TODAY) | {"title": "Kasse"}
+    app_ = services.create_activity(citizen.id, ActivityKind.APPLICATION, data,
+                                    entered_by_id=citizen.id, source=lead).activity
+    assert app_.method.value == "network" and lead.converted_to_id == app_.id
+    assert not services.can_convert(lead, ActivityKind.COFFEE_MEETING)
+
+
+def test_other_citizens_entries_are_invisible(make_citizen):
+    a, b = make_citizen(), make_citizen()
+    mine = services.create_activity(a.id, ActivityKind.APPLICATION, APPLICATION,
+                                    entered_by_id=a.id).activity
+    assert services.get_for_citizen(a.id, mine.id) is mine
+    assert services.get_for_citizen(b.id, mine.id) is None
+    services.delete_activity(mine)
+    assert services.get_for_citizen(a.id, mine.id) is None
+    assert services.latest(a.id) == []
+
+
+def test_recent_employers_newest_first_without_duplicates(citizen):
+    for name in ["Netto", "Arla", "Netto", "DSB"]:
+        services.create_activity(citizen.id, ActivityKind.APPLICATION,
+                                 APPLICATION | {"organisation": name}, entered_by_id=citizen.id)
+    assert services.recent_employers(citizen.id) == ["DSB", "Netto", "Arla"]
+
+
+def test_month_entries_filters(citizen):
+    for kind, data in [
+        (ActivityKind.APPLICATION, APPLICATION),
+        (ActivityKind.APPLICATION, APPLICATION | {"status": "interview"}),
+        (ActivityKind.APPLICATION, APPLICATION | {"occurred_on": date(2026, 10, 5)}),
+        (ActivityKind.OTHER, {"description": "Jobmesse", "occurred_on": TODAY}),
+    ]:
+        services.create_activity(citizen.id, kind, data, entered_by_id=citizen.id)
+    start, end = date(2026, 11, 1), date(2026, 11, 30)
+    assert len(services.month_entries(citizen.id, start, end)) == 3
+    assert len(services.month_entries(citizen.id, start, end, ActivityKind.APPLICATION)) == 2
+    assert len(services.month_entries(citizen.id, start, end, status="interview")) == 1
+
+
+class TestValidation:
+    def test_defaults_make_an_application_two_fields_away(self):
+        result = validate(ActivityKind.APPLICATION,
+                          {"organisation": "Netto", "title": "Kasse", "occurred_on": "2026-11-22",
+                           "method": "advertised", "status": "applied"}, TODAY)
+        assert result.ok
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("organisation", ""),
+        ("organisation", "   "),
+        ("organisation", "x" * 121),
+        ("title", ""),
+        ("occurred_on", "2025-11-21"),  # more than a year back
+        ("occurred_on", "2026-11-23"),  # in the future
+        ("occurred_on", "22/11/2026"),
+        ("method", "carrier-pigeon"),
+        ("status", "hired"),
+        ("ad_url", "javascript:alert(1)"),
+        ("ad_url", "https://" + "a" * 500),
+        ("notes", "x" * 2001),
+        ("plan_tag", "z"),
+    ])
+    def test_bad_input_is_refused_with_a_message(self, field, value):
+        form = {"organisation": "Netto", "title": "Kasse", "occurred_on": "2026-11-22",
+                "method": "advertised", "status": "applied", field: value}
+        result = validate(ActivityKind.APPLICATION, form, TODAY)
+        assert list(result.errors) == [field]
+        assert str(result.errors[field])
+
+    def test_text_is_cleaned_of_bidi_controls_but_keeps_letters_and_emoji(self):
+        assert clean_text("\u202eNetto\u202c 🙂 Århus", multiline=False) == "Netto 🙂 Århus"
+        assert clean_text("a\r\n\n\n\nb\x00", multiline=True) == "a\n\nb"
+        assert clean_text("مطعم\u200dالنور", multiline=False) == "مطعم\u200dالنور"

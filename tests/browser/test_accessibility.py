@@ -1,0 +1,177 @@
+"""Every page and state in all four languages: axe-core (WCAG 2.1 A/AA) with zero violations,
+the right ``lang``/``dir``, no sideways scrolling at 390 px — also with hostile text saved —
+and a screenshot of the home screen per language in ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import ARTIFACTS, demo_citizen
+from .support import (
+    BROWSER,
+    KINDS,
+    activities_of,
+    assert_lang,
+    assert_no_horizontal_scroll,
+    enter_code,
+    entry_with,
+    open_details,
+    request_code,
+    run_axe,
+    save_form,
+)
+
+pytestmark = BROWSER
+
+# The phone's own language, so even the login pages come in the citizen's language.
+LOCALES = {"da": "da-DK", "uk": "uk-UA", "ar": "ar", "en": "en-GB"}
+
+LONG_WORD = ("Arbejdsmarkedsuddannelsescentersamarbejdsudvalgsformandsstedfortræder"
+             "skabsindstillingernesjobsøgningsaktiviteter")[:100]
+SCRIPT = "<script>alert(1)</script>"
+BIDI = "\u202eevil\u202c \u2067ABC\u2069"
+EMOJI = "😀👩🏽‍🍳"
+assert len(LONG_WORD) == 100 and " " not in LONG_WORD
+
+
+class Checker:
+    def __init__(self, page: Page, lang: str) -> None:
+        self.page, self.lang, self.seen = page, lang, []
+
+    def __call__(self, where: str) -> None:
+        self.seen.append(where)
+        where = f"[{self.lang}] {where}"
+        assert_lang(self.page, self.lang, where)
+        assert_no_horizontal_scroll(self.page, where)
+        run_axe(self.page, where)
+
+
+@pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+def test_every_page_in_every_language(live, new_page, lang):
+    # bypass_csp lets add_script_tag inject axe (an inline script). It also means stored text
+    # that escaped as markup would run: the no-dialog check below is then the real XSS test.
+    phone = new_page(locale=LOCALES[lang], bypass_csp=True)
+    page = phone.page
+    check = Checker(page, lang)
+    citizen = demo_citizen(live, lang)
+
+    # --- Logging in -------------------------------------------------------------------
+    page.goto("/login")
+    check("login")
+    page.click("#login-form button[type=submit]")  # nothing typed
+    expect(page.locator("#identifier")).to_have_attribute("aria-invalid", "true")
+    check("login with an error")
+    request_code(phone, live, citizen)
+    check("code page")
+    page.fill("#code", "12")
+    page.click("#code-form button[type=submit]")
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+    check("code page with an error")
+    enter_code(phone, live, citizen)
+
+    # --- Home (demo data: smiley, planned job, follow-up due today, latest entries) ----
+    expect(page.locator("section[aria-labelledby=follow-title]")).to_be_visible()
+    expect(page.locator("section[aria-labelledby=planned-title]")).to_be_visible()
+    check("home")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"home-{lang}.png"), full_page=True)
+
+    follow_up = page.locator("a[href*='/then/coffee_meeting']").first.get_attribute("href")
+
+    # --- Every new-entry form, open and with errors --------------------------------------
+    for kind in KINDS:
+        page.goto(f"/activities/new/{kind}")
+        open_details(page)
+        check(f"new {kind} form")
+        for field in page.locator("#entry-form input[type=text], #entry-form textarea").all():
+            field.fill("")
+        page.click("#entry-form button[type=submit]")
+        expect(page.locator("#entry-form [aria-invalid=true]").first).to_be_visible()
+        open_details(page)
+        check(f"new {kind} form with validation errors")
+
+    page.goto(follow_up)
+    check("follow-up coffee meeting form")
+
+    # --- History, print, edit, delete, statement, 404 ------------------------------------
+    page.goto("/activities/history")
+    expect(page.locator("#history-list li.entry").first).to_be_visible()
+    check("history")
+    page.select_option("#filter-kind", "application")
+    page.wait_for_url("**kind=application*")
+    check("history filtered by kind")
+    page.goto("/activities/history/print")
+    check("print view")
+    page.goto("/activities/history")
+    edit_href = page.locator("#history-list a[href$='/edit']").first.get_attribute("href")
+    page.goto(edit_href)
+    check("edit form")
+    page.goto(edit_href.replace("/edit", "/delete"))
+    check("delete confirmation")
+    page.goto("/accessibility")
+    check("accessibility statement")
+    response = page.goto("/activities/no-such-page")
+    assert response.status == 404
+    check("404 page")
+
+    # --- Hostile text: long word, emoji, markup, bidi controls --------------------------
+    before = {a.id for a in activities_of(live, citizen)}
+    for employer, title in ((LONG_WORD, f"Kok {EMOJI} <b>fed</b>"),
+                            (f"{SCRIPT} {EMOJI} {BIDI}", LONG_WORD)):
+        page.goto("/activities/new/application")
+        page.fill("#f-organisation", employer)
+        page.fill("#f-title", title)
+        save_form(phone)
+    check("home with long, emoji, markup and bidi text")
+    page.screenshot(path=str(ARTIFACTS / f"home-{lang}-hostile-text.png"), full_page=True)
+
+    latest = page.locator("section[aria-labelledby=latest-title]")
+    expect(entry_with(page, "section[aria-labelledby=latest-title]", SCRIPT)).to_have_count(1)
+    expect(latest).to_contain_text(LONG_WORD)
+    assert page.locator("main script, main b").count() == 0, "stored text became markup"
+    # Typed names are isolated, so Latin text cannot reorder the Arabic sentence around it.
+    expect(latest.locator("bdi", has_text=SCRIPT)).to_have_count(1)
+    expect(latest.locator("bdi", has_text=LONG_WORD)).to_have_count(2)
+
+    saved = [a for a in activities_of(live, citizen) if a.id not in before]
+    assert sorted((a.organisation, a.title) for a in saved) == sorted([
+        (LONG_WORD, f"Kok {EMOJI} <b>fed</b>"),
+        (f"{SCRIPT} {EMOJI} evil ABC", LONG_WORD),  # bidi controls removed on the server
+    ])
+    hostile = max(saved, key=lambda a: a.id)
+
+    page.goto("/activities/history")
+    check("history with hostile text")
+    page.goto("/activities/history/print")
+    check("print view with hostile text")
+    page.goto(f"/activities/{hostile.id}/edit")
+    expect(page.locator("#f-organisation")).to_have_value(f"{SCRIPT} {EMOJI} evil ABC")
+    check("edit form with hostile text")
+    page.goto(f"/activities/{hostile.id}/delete")
+    check("delete confirmation with hostile text")
+
+    assert not phone.watch.dialogs, f"stored text ran as script: {phone.watch.dialogs}"
+    assert len(check.seen) == 28, check.seen
+
+
+def test_the_axe_check_itself_finds_violations(new_page):
+    """Guards the guard: a page with known WCAG failures must make ``run_axe`` fail loudly."""
+    page = new_page(bypass_csp=True).page
+    page.set_content('<html><head><title>t</title></head><body><main>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input id="x">'
+                     '</main></body></html>')
+    with pytest.raises(AssertionError) as failure:
+        run_axe(page, "a broken page")
+    message = str(failure.value)
+    assert "html-has-lang" in message and "image-alt" in message and "label" in message
+    assert "at img" in message  # names the offending node
+
+
+def test_the_sideways_scroll_check_itself(new_page):
+    page = new_page().page
+    page.set_content('<html lang="en"><head><meta name="viewport" '
+                     'content="width=device-width, initial-scale=1"></head>'
+                     '<body><div class="wide" style="width:600px">x</div></body></html>')
+    with pytest.raises(AssertionError, match=r"scrollWidth=6\d\d.*div\.wide"):
+        assert_no_horizontal_scroll(page, "a too wide page")

@@ -1,0 +1,39 @@
+"""Tap targets on a phone: every visible control on the login pages, home and the application form is at
+least 44 px high and wide. Links inside running text are exempt (WCAG 2.5.8); a radio button counts
+through its whole label (``label.choice``)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .support import BROWSER, enter_code, open_details, request_code, small_tap_targets
+
+pytestmark = BROWSER
+
+
+@pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+def test_tap_targets_are_at_least_44px(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang, planned=("Rema 1000", "Butiksmedarbejder"),
+                           coffee=("Coop", "Lars Nielsen"),
+                           applications=(("Netto", "Kassemedarbejder"), ("3M", "Chauffør")))
+    page = phone.page
+    page.goto("/login")
+    problems = {"login": small_tap_targets(page)}
+    request_code(phone, live, citizen)
+    problems["code page"] = small_tap_targets(page)
+    enter_code(phone, live, citizen)
+    expect(page.locator("section[aria-labelledby=planned-title]")).to_be_visible()
+    problems["home"] = small_tap_targets(page)
+
+    page.goto("/activities/new/application")
+    open_details(page)
+    problems["application form"] = small_tap_targets(page)
+    page.fill("#f-organisation", "")
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("#f-organisation")).to_have_attribute("aria-invalid", "true")
+    open_details(page)
+    problems["application form with errors"] = small_tap_targets(page)
+
+    report = "\n".join(f"{where}: {item}" for where, items in problems.items() for item in items)
+    assert not report, f"[{lang}] tap targets lower than 44px:\n{report}"

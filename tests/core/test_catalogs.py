@@ -1,0 +1,62 @@
+"""All four catalogs compile, nothing untranslated or fuzzy, placeholders match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGS = ["da", "uk", "ar", "en"]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+EXPECTED_PLURALS = {"da": 2, "en": 2, "uk": 3, "ar": 6}
+
+
+def _catalog(lang: str):  # type: ignore[no-untyped-def]
+    with open(ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=lang)
+
+
+def _template_ids() -> set[str]:
+    with open(ROOT / "translations" / "messages.pot", "rb") as f:
+        return {str(m.id) for m in read_po(f) if m.id}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_catalog_is_complete_and_consistent(lang, tmp_path):
+    catalog = _catalog(lang)
+    assert catalog.num_plurals == EXPECTED_PLURALS[lang]
+    ids = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids.add(str(message.id))
+        where = f"{lang}: {message.id!r}"
+        assert not message.fuzzy, f"fuzzy {where}"
+        msgids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"untranslated {where}"
+        wanted = set().union(*(PLACEHOLDER.findall(m) for m in msgids))
+        for s in strings:
+            assert set(PLACEHOLDER.findall(s)) <= wanted, f"unknown placeholder in {where}"
+            if not message.pluralizable:
+                assert set(PLACEHOLDER.findall(s)) == wanted, f"placeholders differ {where}"
+            assert s.count("<bdi>") == msgids[0].count("<bdi>"), f"<bdi> lost in {where}"
+    assert ids == _template_ids(), f"{lang} catalog is not up to date with messages.pot"
+    with open(tmp_path / "messages.mo", "wb") as out:
+        write_mo(out, catalog)
+
+
+def test_template_is_up_to_date_with_the_code(tmp_path):
+    """Every _() in code and templates is in messages.pot (run `flask translate update`)."""
+    from babel.messages.frontend import CommandLineInterface
+
+    out = tmp_path / "fresh.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"),
+                                "-k", "_l", "--no-location", "-o", str(out), str(ROOT)])
+    with open(out, "rb") as f:
+        fresh = {str(m.id) for m in read_po(f) if m.id}
+    assert fresh == _template_ids()

@@ -1,0 +1,48 @@
+"""The export gateway: journal files a municipality without an API can use."""
+
+from __future__ import annotations
+
+import csv
+
+from joblog_app.activities import services as activities
+from joblog_app.activities.models import ActivityKind, RecordState
+from joblog_app.auth.models import RecordGatewayKind
+from joblog_app.core.clock import today
+from joblog_app.record import services as record_services
+from joblog_app.record.export import neutralise
+from joblog_app.record.relay import relay_pending_activities
+
+from .conftest import reload
+
+
+def test_neutralise_formula_cells():
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    for start in "+-@\t":
+        assert neutralise(start + "1").startswith("'")
+    assert neutralise("Netto") == "Netto" and neutralise(None) == ""
+
+
+def test_entries_are_exported_to_csv_and_a_monthly_page(app, app_ctx, municipality, make_citizen,
+                                                        tmp_path):
+    app.config["RECORD_EXPORT_DIR"] = str(tmp_path)
+    record_services.set_gateway(municipality, RecordGatewayKind.EXPORT)
+    user = make_citizen()
+    record_services.set_cpr(user, "0703851234")
+    evil = activities.create_activity(
+        user.id, ActivityKind.APPLICATION,
+        {"organisation": "=cmd|' /C calc'!A0", "title": "<b>Lager</b>", "occurred_on": today(),
+         "method": "advertised", "status": "applied"}, entered_by_id=user.id).activity
+    relay_pending_activities()
+    assert reload(evil).record_state == RecordState.SYNCED
+    activities.delete_activity(reload(evil))
+    relay_pending_activities()
+
+    month_dir = tmp_path / municipality.code / today().strftime("%Y-%m")
+    with open(month_dir / "entries.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["operation"] for r in rows] == ["create", "cancel"]
+    assert rows[0]["employer"] == "'=cmd|' /C calc'!A0" and rows[0]["cpr"] == "0703851234"
+    [page] = month_dir.glob("citizen-*.html")
+    assert "0703851234" not in page.name
+    html = page.read_text(encoding="utf-8")
+    assert "0 registreringer" in html  # the cancelled entry is gone from the month
