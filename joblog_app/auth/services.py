@@ -71,6 +71,14 @@ def _hash_code(secret_key: str, identifier: str, code: str) -> str:
     return hmac.new(secret_key.encode(), f"{identifier}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def find_citizen(raw_identifier: str) -> User | None:
+    """The active citizen with this phone number or e-mail, or None."""
+    try:
+        return _find_user(normalize_identifier(raw_identifier))
+    except LoginError:
+        return None
+
+
 def _find_user(identifier: str) -> User | None:
     column = User.email if "@" in identifier else User.phone
     return db.session.scalar(
