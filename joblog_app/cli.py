@@ -110,6 +110,25 @@ def register_cli(app: Flask) -> None:
         services.set_gateway(m, RecordGatewayKind(kind))
         click.echo(f"{m.name}: gateway {kind}")
 
+    @record.command("cpr")
+    @click.argument("identifier")
+    def record_cpr(identifier: str) -> None:
+        """Put a citizen's CPR number on file (asked for, never an argument: shell history)."""
+        from .auth.services import find_citizen
+        from .record import services
+        from .record.cpr import CprError, mask, normalize
+
+        user = find_citizen(identifier)
+        if user is None:
+            raise click.ClickException("no active citizen with that phone number or e-mail")
+        raw = click.prompt("CPR number", hide_input=True)
+        try:
+            number = normalize(raw)
+        except CprError:
+            raise click.ClickException("that is not a CPR number (DDMMYY-XXXX)") from None
+        services.set_cpr(user, number)
+        click.echo(f"{user.name}: CPR {mask(number)} on file; waiting entries will be sent.")
+
     @app.cli.group("translate")
     def translate() -> None:
         """Extract, update and compile the translation catalogs."""
@@ -121,7 +140,8 @@ def register_cli(app: Flask) -> None:
     @translate.command("update")
     def update() -> None:
         """Extract messages.pot and merge it into every language."""
-        _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+        _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "_plural_forms:2,3",
+               "--no-location", "--sort-output",
                "-o", "translations/messages.pot", ".")
         for lang in LANGUAGES:
             po = ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
