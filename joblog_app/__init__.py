@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    from .core.static_files import JoblogFlask
+
+    app = JoblogFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -45,10 +47,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .core.errors import register_error_handlers
     from .core.views import bp as core_bp
+    from .offline.views import bp as offline_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(activities_bp)
+    app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
     from . import htmx
@@ -59,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_login(app)
     init_templating(app)
     app.after_request(htmx.add_vary)
+    app.after_request(i18n.add_content_language)
     app.after_request(add_security_headers)
 
     from .cli import register_cli

@@ -41,3 +41,10 @@ def template_context() -> dict[str, object]:
         "html_dir": text_direction(lang),
         "language_names": LANGUAGE_NAMES,
     }
+
+
+def add_content_language(response):  # type: ignore[no-untyped-def]
+    """Pages say their language; the service worker picks the offline page by it."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Language", current_language())
+    return response

@@ -38,11 +38,12 @@ def _own(activity_id: int) -> Activity:
 
 def _form(kind: ActivityKind, values: dict, *, errors: dict | None = None, status: int = 200,
           action: str, client_uuid: str | None = None, source: Activity | None = None,
-          activity: Activity | None = None):  # type: ignore[no-untyped-def]
+          activity: Activity | None = None, fresh: bool = False):  # type: ignore[no-untyped-def]
+    # ``fresh``: a form just opened; the page gives it a new UUID even from a cached copy.
     return htmx.render(
         FORM_PAGE, FORM_FRAGMENT, status=status, kind=kind, kind_label=KIND_LABELS[kind],
         fields=SCHEMAS[kind], values=values, errors=errors or {}, action=action,
-        client_uuid=client_uuid, source=source, activity=activity,
+        client_uuid=client_uuid, source=source, activity=activity, fresh=fresh,
         recent_employers=services.recent_employers(current_user.id)
         if kind in (ActivityKind.APPLICATION, ActivityKind.PLANNED_JOB) else [],
     )
@@ -53,7 +54,7 @@ def _form(kind: ActivityKind, values: dict, *, errors: dict | None = None, statu
 def new(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
     return _form(k, defaults_for(k, today()), action=url_for(".create", kind=k.value),
-                 client_uuid=str(uuid.uuid4()))
+                 client_uuid=str(uuid.uuid4()), fresh=True)
 
 
 @bp.post("/new/<kind>")
@@ -144,7 +145,7 @@ def follow_on(activity_id: int, kind: str):  # type: ignore[no-untyped-def]
         abort(404)
     values = defaults_for(k, today()) | services.prefill_from(source, k, today())
     return _form(k, values, action=url_for(".create", kind=k.value),
-                 client_uuid=str(uuid.uuid4()), source=source)
+                 client_uuid=str(uuid.uuid4()), source=source, fresh=True)
 
 
 def _month_arg() -> date:

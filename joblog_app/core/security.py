@@ -32,7 +32,9 @@ def add_security_headers(response: Response) -> Response:
     if not current_app.config["IS_LOCAL"]:
         h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages carry personal data (or a login identifier): nothing may stay in a shared
-    # phone's or a proxy's HTTP cache. Static files keep their own caching.
-    if not request.path.startswith("/static/"):
+    # phone's or a proxy's HTTP cache. Static files keep their own caching, and so do the
+    # app's public shell resources (service worker, manifest, offline page).
+    public_shell = request.blueprint == "offline" and "Cache-Control" in h
+    if not request.path.startswith("/static/") and not public_shell:
         h["Cache-Control"] = "no-store"
     return response

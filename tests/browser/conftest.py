@@ -13,6 +13,8 @@ Self-contained on purpose: nothing here depends on the fixtures of ``tests/conft
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import random
 import re
@@ -262,14 +264,20 @@ def new_page(chromium: Any, live: Live) -> Iterator[Callable[..., Phone]]:
     contexts: list[Any] = []
     watches: list[Watch] = []
 
-    def open_page(locale: str = "en-US", bypass_csp: bool = False) -> Phone:
-        context = chromium.new_context(
-            viewport=VIEWPORT, screen=VIEWPORT, is_mobile=True, has_touch=True,
-            device_scale_factor=2, locale=locale, base_url=live.url, bypass_csp=bypass_csp,
-        )
+    def open_page(locale: str = "en-US", bypass_csp: bool = False,
+                  service_workers: str = "allow", profile: Path | None = None) -> Phone:
+        options = dict(viewport=VIEWPORT, screen=VIEWPORT, is_mobile=True, has_touch=True,
+                       device_scale_factor=2, locale=locale, base_url=live.url,
+                       bypass_csp=bypass_csp, service_workers=service_workers)
+        if profile is None:
+            context = chromium.new_context(**options)
+        else:  # a browser profile on disk: closing and reopening it keeps IndexedDB
+            context = chromium.browser_type.launch_persistent_context(
+                str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+                **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        page = context.new_page()
+        page = context.pages[0] if context.pages else context.new_page()
         watch = Watch()
         page.on("console", watch.console)
         page.on("pageerror", watch.page_error)
@@ -279,7 +287,8 @@ def new_page(chromium: Any, live: Live) -> Iterator[Callable[..., Phone]]:
 
     yield open_page
     for context in contexts:
-        context.close()
+        with contextlib.suppress(Exception):  # a test may have closed it already
+            context.close()
     problems = [p for w in watches for p in w.errors + w.dialogs]
     assert not problems, "The browser reported problems:\n" + "\n".join(problems)
 

@@ -111,6 +111,19 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("delete confirmation")
     page.goto("/accessibility")
     check("accessibility statement")
+    page.goto("/install")
+    check("install help")
+    page.goto(f"/offline/{lang}")
+    check("offline page")
+    page.goto("/")
+    page.evaluate("""owner => JoblogQueue.put({uuid: crypto.randomUUID(), owner: owner,
+        kind: 'application', fields: {organisation: 'Netto', title: 'Kok'}})""",
+                  page.get_attribute("body", "data-owner"))
+    page.evaluate("JoblogQueue.all().then(q => JoblogQueue.update(Object.assign(q[0], "
+                  "{state: 'attention', message: 'x', errors: {title: 'y'}})))")
+    page.wait_for_selector("#queue-list li[data-state=attention]")
+    check("home with an entry waiting on the phone")
+    page.evaluate("JoblogQueue.all().then(q => JoblogQueue.remove(q[0].uuid))")
     response = page.goto("/activities/no-such-page")
     assert response.status == 404
     check("404 page")
@@ -152,7 +165,7 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("delete confirmation with hostile text")
 
     assert not phone.watch.dialogs, f"stored text ran as script: {phone.watch.dialogs}"
-    assert len(check.seen) == 28, check.seen
+    assert len(check.seen) == 31, check.seen
 
 
 def test_the_axe_check_itself_finds_violations(new_page):

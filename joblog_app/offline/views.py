@@ -1,0 +1,83 @@
+"""The installable app: service worker, manifest, offline page, install help, queue replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request
+from flask_babel import force_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from .. import htmx
+from ..auth.models import Role
+from ..config import LANGUAGES
+from . import services
+
+bp = Blueprint("offline", __name__)
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """Served from the root so it controls every page; revalidated on every check."""
+    source = Path(current_app.static_folder or "", services.SW_SOURCE).read_text("utf-8")
+    config = {"version": services.shell_version(), "shell": services.shell_urls(),
+              "offlineUrls": {lang: f"/offline/{lang}" for lang in LANGUAGES},
+              "defaultLanguage": current_app.config["BABEL_DEFAULT_LOCALE"]}
+    resp = make_response(f"self.JOBLOG = {json.dumps(config)};\n{source}")
+    resp.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    resp = make_response(json.dumps(services.manifest(request.args.get("lang", "")),
+                                    ensure_ascii=False))
+    resp.headers["Content-Type"] = "application/manifest+json; charset=utf-8"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/offline/<lang>")
+def offline_page(lang: str) -> Response:
+    """Precached for every language; holds nothing personal."""
+    if lang not in LANGUAGES:
+        abort(404)
+    with force_locale(lang):
+        resp = htmx.render("offline/offline.html", page_lang=lang)
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Content-Language"] = lang
+    return resp
+
+
+@bp.get("/install")
+def install() -> Response:
+    return htmx.render("offline/install.html")
+
+
+@bp.get("/sync/session")
+def sync_session() -> Response:
+    """Who is logged in (as the queue's owner key) and a fresh CSRF token for the replay."""
+    if not current_user.is_authenticated or current_user.role != Role.CITIZEN:
+        return make_response(jsonify(status="login"), 401)
+    return jsonify(owner=services.queue_owner(current_user.id), csrf=generate_csrf())
+
+
+@bp.post("/sync/entries")
+def sync_entry() -> Response:
+    if not current_user.is_authenticated or current_user.role != Role.CITIZEN:
+        return make_response(jsonify(status="login"), 401)
+    result = services.replay_entry(current_user.id, request.get_json(silent=True))
+    return make_response(jsonify(result.body), result.status)
+
+
+@bp.app_template_global()
+def queue_strings(lang: str):  # type: ignore[no-untyped-def]
+    return services.client_strings_json(lang)
+
+
+@bp.app_template_global()
+def queue_owner() -> str:
+    return services.queue_owner(current_user.id)

@@ -1,0 +1,143 @@
+// Service worker, served as /sw.js with `self.JOBLOG = {version, shell, offlineUrls}` in
+// front (joblog_app/offline/views.py). The shell is precached per version; pages are
+// network-first with the last good copy as fallback; POSTs are never touched.
+/* global JOBLOG, JoblogQueue */
+"use strict";
+var SHELL_CACHE = "joblog-shell-" + JOBLOG.version;
+var PAGES_CACHE = "joblog-pages";
+var SETTINGS_CACHE = "joblog-settings";
+var LANG_KEY = "/__joblog-language";
+// The citizen's own screens, kept for offline use. Nothing else (not the login page).
+var KEEP = /^\/(activities\/(history|new\/[a-z_]+))?$/;
+
+importScripts(JOBLOG.shell.filter(function (url) { return url.indexOf("/static/js/queue.js") === 0; })[0]);
+
+function precache() {
+  return caches.open(SHELL_CACHE).then(function (cache) {
+    return Promise.all(JOBLOG.shell.map(function (url) {
+      return cache.match(url).then(function (hit) {
+        // credentials omitted: the shell holds nothing personal.
+        return hit || cache.add(new Request(url, { credentials: "omit", cache: "reload" }));
+      });
+    }));
+  });
+}
+
+self.addEventListener("install", function (event) {
+  // A new version takes over at once: pages are network-first, so nobody stays on old files.
+  event.waitUntil(precache().then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (key) {
+      return key.indexOf("joblog-shell-") === 0 && key !== SHELL_CACHE;
+    }).map(function (key) { return caches.delete(key); }));
+  }).then(function () { return self.clients.claim(); }).then(function () {
+    return JoblogQueue.flush();
+  }));
+});
+
+function rememberLanguage(response) {
+  var lang = response.headers.get("Content-Language");
+  if (!lang || !JOBLOG.offlineUrls[lang]) { return Promise.resolve(); }
+  return caches.open(SETTINGS_CACHE).then(function (cache) {
+    return cache.put(LANG_KEY, new Response(lang));
+  });
+}
+
+function offlinePage() {
+  return caches.open(SETTINGS_CACHE).then(function (cache) {
+    return cache.match(LANG_KEY);
+  }).then(function (hit) {
+    return hit ? hit.text() : JOBLOG.defaultLanguage;
+  }).then(function (lang) {
+    return caches.match(JOBLOG.offlineUrls[lang] || JOBLOG.offlineUrls[JOBLOG.defaultLanguage]);
+  });
+}
+
+function cacheable(response) {
+  // Only the page asked for: not a redirect to the login page, not an error page.
+  return response.ok && !response.redirected && response.type === "basic" &&
+    (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+}
+
+function pageKey(url) {
+  return url.origin + url.pathname;  // ?queued=… and the like open the same cached page
+}
+
+function networkFirst(request, url) {
+  return fetch(request).then(function (response) {
+    rememberLanguage(response);
+    if (cacheable(response) && KEEP.test(url.pathname)) {
+      var copy = response.clone();
+      caches.open(PAGES_CACHE).then(function (cache) { cache.put(pageKey(url), copy); });
+    } else if (response.redirected && response.url.indexOf("/login") !== -1) {
+      // Logged out or the session ended: personal pages must not be shown from the cache.
+      caches.delete(PAGES_CACHE);
+    }
+    return response;
+  }, function () {
+    return caches.open(PAGES_CACHE).then(function (cache) {
+      return cache.match(pageKey(url));
+    }).then(function (hit) { return hit || offlinePage(); });
+  });
+}
+
+function cacheFirst(request) {
+  return caches.match(request).then(function (hit) {
+    if (hit) { return hit; }
+    return fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    });
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") { return; }
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(cacheFirst(request));
+  } else if (url.pathname.indexOf("/offline/") === 0) {
+    event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+  } else if (request.mode === "navigate") {
+    event.respondWith(networkFirst(request, url));
+  }
+  // Everything else (htmx fragments, /sync/…, the manifest) goes to the network as usual.
+});
+
+// Pages ask for their own screens to be kept (so a form opens offline), for the shell to be
+// checked after a logout emptied the caches, and for the queue to be sent.
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type === "keep" && Array.isArray(data.urls)) {
+    event.waitUntil(caches.open(PAGES_CACHE).then(function (cache) {
+      return Promise.all(data.urls.map(function (path) {
+        var url = new URL(path, self.location.origin);
+        if (url.origin !== self.location.origin || !KEEP.test(url.pathname)) { return null; }
+        return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+          if (cacheable(response)) { return cache.put(pageKey(url), response); }
+          return null;
+        }).catch(function () { return null; });
+      }));
+    }));
+  } else if (data.type === "shell") {
+    event.waitUntil(precache());
+  } else if (data.type === "flush") {
+    event.waitUntil(JoblogQueue.flush({ force: true }));
+  }
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === "joblog-send") {
+    event.waitUntil(JoblogQueue.flush({ force: true }).then(function (summary) {
+      if (summary.offline || summary.failed) { throw new Error("not sent yet"); }  // retried
+    }));
+  }
+});
