@@ -61,3 +61,20 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
     with open(out, "rb") as f:
         fresh = {str(m.id) for m in read_po(f) if m.id}
     assert fresh == _template_ids()
+
+
+@pytest.mark.parametrize(("n", "expected"), [
+    (1, "تسجيل واحد"), (2, "تسجيلان"), (3, "3 تسجيلات"), (11, "11 تسجيلًا"), (99, "99 تسجيلًا"),
+    (100, "100 تسجيل"), (103, "103 تسجيلات"),
+])
+def test_arabic_uses_all_six_forms_in_gettext_order(n, expected, tmp_path):
+    """Babel's Arabic order puts 100–102 (CLDR "other") before 11–99 (CLDR "many")."""
+    from babel.support import Translations
+
+    catalog = _catalog("ar")
+    with open(tmp_path / "messages.mo", "wb") as out:
+        write_mo(out, catalog)
+    with open(tmp_path / "messages.mo", "rb") as f:
+        translations = Translations(f)
+    text = translations.ungettext("%(num)s entry", "%(num)s entries", n) % {"num": n}
+    assert text == expected
