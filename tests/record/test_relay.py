@@ -233,3 +233,31 @@ def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
     time.sleep(0.01)
     health = client.get("/healthz").get_json()
     assert health["record_queue_depth"] == 1 and health["record_oldest_pending_seconds"] > 0
+
+
+def test_entries_replayed_from_a_phones_queue_and_assisted_entries_use_the_same_relay(
+        app, connected, make_citizen):
+    import uuid
+
+    from joblog_app.activities.models import Channel
+    from joblog_app.auth.models import Role
+    from joblog_app.offline.services import replay_entry
+
+    user = _citizen(make_citizen)
+    helper = make_citizen(role=Role.HELPER)
+    with app.test_request_context():
+        replay = replay_entry(user.id, {
+            "kind": "coffee_meeting", "client_uuid": str(uuid.uuid4()),
+            "fields": {"organisation": "Coop", "person": "Lars", "occurred_on": today().isoformat()}})
+    assert replay.status == 201, replay.body
+    assisted = activities.create_activity(
+        user.id, ActivityKind.APPLICATION,
+        {"organisation": "Lidl", "title": "Chauffør", "occurred_on": today(),
+         "method": "advertised", "status": "applied"},
+        entered_by_id=helper.id, channel=Channel.ASSISTED).activity
+    assert relay_pending_activities().synced == 2
+    offline = db.session.get(Activity, replay.body["id"])
+    assert offline.channel == Channel.OFFLINE
+    assert {reload(offline).record_state, reload(assisted).record_state} == {RecordState.SYNCED}
+    kinds = sorted(r["kind"] for r in connected.records())
+    assert kinds == ["JOB_APPLICATION", "NETWORK_MEETING"]
