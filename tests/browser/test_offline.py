@@ -324,3 +324,24 @@ def test_a_new_form_gets_a_fresh_uuid_even_from_the_cache(live, make_citizen, ne
         seen.add(value)
     assert len(seen) == 2
     page.context.set_offline(False)
+
+
+def test_a_new_version_takes_over_and_drops_the_old_shell(live, make_citizen, new_page,
+                                                           monkeypatch):
+    from joblog_app.offline import services
+
+    phone = new_page()
+    page = phone.page
+    login(phone, live, make_citizen("en"))
+    wait_until_offline_ready(page)
+    with live.app.app_context():
+        old = "joblog-shell-" + services.shell_version()
+    eventually(page, f"caches.keys().then(k => k.includes('{old}'))")
+    monkeypatch.setattr(services, "shell_version", lambda: "v2-test")
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    # No reload, no "close all tabs": the new worker activates and cleans up by itself.
+    eventually(page, "caches.keys().then(k => k.includes('joblog-shell-v2-test') "
+                     f"&& !k.includes('{old}'))")
+    page.reload()
+    expect(page.locator("section[aria-labelledby=add-title]")).to_be_visible()
+    assert page.evaluate("navigator.serviceWorker.controller.state") == "activated"
