@@ -61,7 +61,12 @@ def login(client: Any) -> str:
 CATEGORIES = (
     ("login session lookup (user_for_session)", lambda f: "user_for_session" in f),
     ("SQL: SQLAlchemy + sqlite3", lambda f: "/sqlalchemy/" in f or "sqlite3" in f),
-    ("templates: Jinja, i18n, url_for, csrf", lambda f: "/jinja2/" in f or ".html" in f),
+    ("translations and dates (flask_babel, babel), also from templates",
+     lambda f: "/flask_babel/" in f or "/babel/" in f),
+    ("templates: the content block of core/home.html (progress, buttons, lists)",
+     lambda f: "block_content" in f and "core/home.html" in f),
+    ("templates: the rest (base.html, offline queue, url_for, csrf)",
+     lambda f: "/jinja2/" in f or ".html" in f),
     ("response compression (Flask-Compress)", lambda f: "flask_compress" in f),
     ("session cookie (Flask session, itsdangerous)", lambda f: "flask/sessions.py" in f
      or "/itsdangerous/" in f),

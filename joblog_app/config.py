@@ -38,6 +38,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Long-lived sessions on the citizen's own phone; idle limit enforced per session row.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=180),
         "SESSION_IDLE_DAYS": 60,
+        # The cookie is set at login with the same 180 days as the session row, and again
+        # whenever the session changes (CSRF token, flash message); the row's last_seen_at
+        # enforces the idle limit. Re-signing it on every response only cost CPU and sent a
+        # Set-Cookie with every page and static file.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself

@@ -35,8 +35,15 @@ class ConflictError(Exception):
 
 @dataclass(frozen=True)
 class Saved:
-    activity: Activity
+    activity_id: int
     created: bool  # False when an identical earlier request already created it
+
+    @property
+    def activity(self) -> Activity:
+        """The entry, loaded when first asked for (saving itself does not need it)."""
+        activity = db.session.get(Activity, self.activity_id)
+        assert activity is not None
+        return activity
 
 
 def _content(kind: ActivityKind, data: dict[str, Any]) -> dict[str, Any]:
@@ -60,48 +67,73 @@ def find_by_uuid(citizen_id: int, client_uuid: uuid.UUID) -> Activity | None:
     )
 
 
+# The most frequent write (an htmx Save), so a plain INSERT rather than the ORM's unit of
+# work; column defaults (created_at, client_uuid, versions...) apply all the same.
+_INSERT = sa.insert(Activity.__table__)
+
+
 def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *,
                     entered_by_id: int, channel: Channel = Channel.WEB,
                     client_uuid: uuid.UUID | None = None,
                     source: Activity | None = None) -> Saved:
     """Save a new entry. Idempotent per (citizen, client UUID): the same content again
-    returns the first entry; other content raises ``ConflictError``. Commits."""
+    returns the first entry; other content raises ``ConflictError``. Commits.
+
+    The INSERT comes first and the unique (citizen, client UUID) constraint finds repeats:
+    a new entry, the common case, costs one statement. A repeat rolls the session back.
+    """
     client_uuid = client_uuid or uuid.uuid4()
-    existing = find_by_uuid(citizen_id, client_uuid)
-    if existing is not None:
-        return _repeat(existing, kind, data)
-    activity = Activity(citizen_id=citizen_id, kind=kind, client_uuid=client_uuid,
-                        entered_by_id=entered_by_id, channel=channel,
-                        # Network leads are private notes about other people: never sent.
-                        record_state=RecordState.LOCAL if kind == ActivityKind.NETWORK_LEAD
-                        else RecordState.PENDING)
-    for name, value in _content(kind, data).items():
-        setattr(activity, name, _normal(value))
-    db.session.add(activity)
+    # As the ORM does, a field left empty is left out: NULL, or the column's default.
+    values = {name: value for name, value in _content(kind, data).items()
+              if _normal(value) is not None}
+    values.update(citizen_id=citizen_id, kind=kind, client_uuid=client_uuid,
+                  entered_by_id=entered_by_id, channel=channel,
+                  # Network leads are private notes about other people: never sent.
+                  record_state=RecordState.LOCAL if kind == ActivityKind.NETWORK_LEAD
+                  else RecordState.PENDING)
+    # Whatever the caller changed and not yet saved goes out with this transaction too.
+    written = [*db.session.new, *db.session.dirty]
     try:
-        db.session.flush()
+        activity_id = db.session.execute(_INSERT, values).inserted_primary_key[0]
         if source is not None:
-            _mark_converted(source, activity)
-        db.session.commit()
+            _mark_converted(source, activity_id)
+            written.append(source)
+        _commit_expiring_only(written)
     except IntegrityError:
-        # A concurrent request with the same UUID won the race: answer as it would.
+        # Sent before (a retry, a double tap), or a concurrent request with the same UUID
+        # won the race: answer as the first time.
         db.session.rollback()
         existing = find_by_uuid(citizen_id, client_uuid)
         if existing is None:
             raise
         return _repeat(existing, kind, data)
-    return Saved(activity, created=True)
+    return Saved(activity_id, created=True)
+
+
+def _commit_expiring_only(written: list[Any]) -> None:
+    """Commit, then expire only the objects this transaction wrote (they read back as
+    stored), not every object in the session as ``expire_on_commit`` would: nothing changed
+    the others, and reading them again would cost a SELECT each, e.g. the logged-in user,
+    whose language the flash message right after saving asks for."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    for obj in written:
+        session.expire(obj)
 
 
 def _repeat(existing: Activity, kind: ActivityKind, data: dict[str, Any]) -> Saved:
     if _same_content(existing, kind, data):
-        return Saved(existing, created=False)
+        return Saved(existing.id, created=False)
     raise ConflictError(existing)
 
 
-def _mark_converted(source: Activity, result: Activity) -> None:
+def _mark_converted(source: Activity, result_id: int) -> None:
     if source.kind in (ActivityKind.PLANNED_JOB, ActivityKind.NETWORK_LEAD):
-        source.converted_to_id = result.id
+        source.converted_to_id = result_id
     if source.follow_up_on is not None:
         source.followed_up_at = utcnow()
 
@@ -162,7 +194,7 @@ def apply_for_planned(planned: Activity, today: date, entered_by_id: int) -> Sav
     }
     existing = find_by_uuid(planned.citizen_id, derived)
     if existing is not None:
-        return Saved(existing, created=False)
+        return Saved(existing.id, created=False)
     return create_activity(planned.citizen_id, ActivityKind.APPLICATION, data,
                            entered_by_id=entered_by_id, client_uuid=derived, source=planned)
 

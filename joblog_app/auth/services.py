@@ -187,28 +187,32 @@ def start_session(user: User, lifetime: timedelta, now: datetime | None = None) 
 
 SEEN_RESOLUTION = timedelta(minutes=5)
 
+# Runs on every request, so it is built once (SQLAlchemy then reuses its cache key and SQL)
+# and checks the session in SQL: one row, the user and what is needed to note the visit.
+_SESSION_USER = (
+    sa.select(User, LoginSession.id, LoginSession.last_seen_at)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == sa.bindparam("token_hash", type_=sa.String),
+           LoginSession.revoked_at.is_(None),
+           LoginSession.expires_at > sa.bindparam("now", type_=sa.DateTime),
+           LoginSession.last_seen_at > sa.bindparam("idle_since", type_=sa.DateTime),
+           User.is_active)
+)
+
 
 def user_for_session(token: str, idle_limit: timedelta, now: datetime | None = None) -> User | None:
-    """The active user behind a session token, or None when it ended or expired."""
+    """The active user behind a session token, or None when it ended (logout), expired
+    (``expires_at``) or was idle for ``idle_limit``."""
     now = now or utcnow()
-    row = db.session.execute(
-        sa.select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == _hash_token(token))
-    ).first()
+    row = db.session.execute(_SESSION_USER, {"token_hash": _hash_token(token), "now": now,
+                                             "idle_since": now - idle_limit}).first()
     if row is None:
         return None
-    login_session, user = row
-    if (
-        login_session.revoked_at is not None
-        or login_session.expires_at <= now
-        or login_session.last_seen_at + idle_limit <= now
-        or not user.is_active
-    ):
-        return None
+    user, session_id, last_seen_at = row
     # Write at most every few minutes: a write per request would halve throughput.
-    if now - login_session.last_seen_at > SEEN_RESOLUTION:
-        login_session.last_seen_at = now
+    if now - last_seen_at > SEEN_RESOLUTION:
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id)
+                           .values(last_seen_at=now))
         db.session.commit()
     return user
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..activities.models import Activity, ActivityKind
 from ..extensions import db
+from ..record import services as record
 from .models import BenefitGroup, CitizenProfile, RequirementPeriod
 
 # STAR's benchmark as defaults; a caseworker may set another requirement per citizen.
@@ -74,8 +75,12 @@ def progress_for(profile: CitizenProfile, today: date) -> Progress:
     """Progress in the calendar month that contains ``today``."""
     start, end = month_bounds(today)
     count = count_job_searches(profile.user_id, start, end)
-    required = Decimal(profile.requirement_count)
-    if profile.requirement_period == RequirementPeriod.MONTH:
+    return _progress(Decimal(profile.requirement_count), profile.requirement_period, count, today)
+
+
+def _progress(required: Decimal, period: RequirementPeriod, count: int, today: date) -> Progress:
+    start, end = month_bounds(today)
+    if period == RequirementPeriod.MONTH:
         target = math.ceil(required)
         smiley = Smiley.GREEN if count >= target else Smiley.LIGHT_GREEN if count else Smiley.RED
         return Progress(start, end, count, target, max(0, target - count), smiley, None, None)
@@ -90,3 +95,39 @@ def progress_for(profile: CitizenProfile, today: date) -> Progress:
     else:
         smiley = Smiley.LIGHT_GREEN if count else Smiley.RED
     return Progress(start, end, count, target, max(0, target - count), smiley, required, average)
+
+
+# The home screen's figures in one statement, built once (a request only executes it):
+# this month's job searches (as count_job_searches), the record delivery counts (as
+# record.services.citizen_sync) and the citizen's requirement (no row: not a citizen).
+_a = Activity.__table__.c
+_profile = CitizenProfile.__table__
+_citizen = sa.bindparam("citizen_id", type_=sa.Integer)
+_counts = (
+    sa.select(
+        sa.func.count(sa.case((sa.and_(
+            _a.kind == ActivityKind.APPLICATION, _a.deleted_at.is_(None),
+            _a.occurred_on.between(sa.bindparam("start", type_=sa.Date),
+                                   sa.bindparam("end", type_=sa.Date))), 1)))
+        .label("job_searches"),
+        *record.sync_columns(),
+    )
+    .where(_a.citizen_id == _citizen)
+    .subquery()
+)
+_OVERVIEW = (
+    sa.select(_counts, _profile.c.requirement_count, _profile.c.requirement_period)
+    .select_from(_counts.outerjoin(_profile, _profile.c.user_id == _citizen))
+)
+
+
+def overview(citizen_id: int, today: date) -> tuple[Progress | None, record.CitizenSync]:
+    """``progress_for`` the citizen's profile (None without one) and ``citizen_sync``."""
+    start, end = month_bounds(today)
+    row = db.session.execute(_OVERVIEW, {"citizen_id": citizen_id, "start": start,
+                                         "end": end}).one()
+    sync = record.CitizenSync(row.on_the_way, row.failed, row.waiting_reason)
+    if row.requirement_period is None:
+        return None, sync
+    return _progress(Decimal(row.requirement_count), row.requirement_period, row.job_searches,
+                     today), sync

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,21 +25,27 @@ class CitizenSync:
     waiting_reason: str | None  # no_cpr / no_gateway when entries cannot be sent
 
 
+def sync_columns() -> tuple[sa.ColumnElement[Any], ...]:
+    """``on_the_way``, ``failed`` and ``waiting_reason`` as aggregates over a citizen's entries
+    (all of them, deleted ones too: a deletion travels as a cancellation)."""
+    state = Activity.__table__.c.record_state
+    return (
+        sa.func.count(sa.case((state.in_(ON_THE_WAY), 1))).label("on_the_way"),
+        sa.func.count(sa.case((state == RecordState.FAILED, 1))).label("failed"),
+        # One of the reasons why entries wait (no_cpr / no_gateway), or None.
+        sa.func.max(sa.case((state == RecordState.WAITING, Activity.__table__.c.record_error)))
+        .label("waiting_reason"),
+    )
+
+
+# Built once: a request only executes it (one statement, no ORM).
+_CITIZEN_SYNC = sa.select(*sync_columns()).where(
+    Activity.__table__.c.citizen_id == sa.bindparam("citizen_id", type_=sa.Integer))
+
+
 def citizen_sync(citizen_id: int) -> CitizenSync:
-    rows = dict(db.session.execute(
-        sa.select(Activity.record_state, sa.func.count(Activity.id))
-        .where(Activity.citizen_id == citizen_id,
-               Activity.record_state.in_([*ON_THE_WAY, RecordState.FAILED]))
-        .group_by(Activity.record_state)
-    ).all())
-    reason = None
-    if rows.get(RecordState.WAITING):
-        reason = db.session.scalar(
-            sa.select(Activity.record_error).where(Activity.citizen_id == citizen_id,
-                                                   Activity.record_state == RecordState.WAITING)
-            .limit(1))
-    return CitizenSync(sum(rows.get(s, 0) for s in ON_THE_WAY), rows.get(RecordState.FAILED, 0),
-                       reason)
+    row = db.session.execute(_CITIZEN_SYNC, {"citizen_id": citizen_id}).one()
+    return CitizenSync(row.on_the_way, row.failed, row.waiting_reason)
 
 
 def set_cpr(user: User, raw_cpr: str) -> None:

@@ -9,9 +9,15 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from joblog_app.activities import services
+from joblog_app.activities import queries, services
 from joblog_app.activities.forms import clean_text, validate
-from joblog_app.activities.models import Activity, ActivityKind, RecordState
+from joblog_app.activities.models import (
+    Activity,
+    ActivityKind,
+    ApplicationStatus,
+    PlanTag,
+    RecordState,
+)
 from joblog_app.extensions import db
 
 TODAY = date(2026, 11, 22)
@@ -164,6 +170,74 @@ def test_month_entries_filters(citizen):
     assert len(services.month_entries(citizen.id, start, end)) == 3
     assert len(services.month_entries(citizen.id, start, end, ActivityKind.APPLICATION)) == 2
     assert len(services.month_entries(citizen.id, start, end, status="interview")) == 1
+
+
+def test_new_entry_reads_back_as_stored_and_the_user_stays_loaded(citizen):
+    """Saving expires what it wrote (enums come back, not the form's strings), not the user:
+    the flash message after a save reads the user's language without another SELECT."""
+    saved = services.create_activity(
+        citizen.id, ActivityKind.PLANNED_JOB,
+        {"organisation": "Arla", "title": "Mejerist", "plan_tag": "a"}, entered_by_id=citizen.id)
+    assert "language" not in sa.inspect(citizen).unloaded
+    assert saved.activity.plan_tag is PlanTag.A and saved.activity.kind is ActivityKind.PLANNED_JOB
+    followed = services.apply_for_planned(saved.activity, TODAY, citizen.id)
+    assert followed.activity.status is ApplicationStatus.APPLIED
+    assert saved.activity.converted_to_id == followed.activity.id
+    assert "language" not in sa.inspect(citizen).unloaded
+
+
+def test_repeat_after_a_failed_insert_keeps_working(citizen):
+    key = uuid.uuid4()
+    first = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                                     entered_by_id=citizen.id, client_uuid=key)
+    again = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                                     entered_by_id=citizen.id, client_uuid=key)
+    assert not again.created and again.activity.id == first.activity.id
+    # The session is usable afterwards, and the next entry is saved normally.
+    assert services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
+                                    entered_by_id=citizen.id).created
+    assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 2
+
+
+def test_home_lists_are_the_list_functions_in_one_statement(make_citizen):
+    """queries.home_lists gives the rows of open_planned_jobs, follow_ups_due and latest."""
+    citizen, other = make_citizen(), make_citizen()
+
+    def add(kind: ActivityKind, who=citizen, **data):  # type: ignore[no-untyped-def]
+        return services.create_activity(who.id, kind, data, entered_by_id=who.id).activity
+
+    planned = [add(ActivityKind.PLANNED_JOB, organisation=f"Firma {i}", title="Lager",
+                   deadline=TODAY + timedelta(days=d) if d is not None else None)
+               for i, d in enumerate([9, None, 2, 30, None, 5, 1])]
+    services.apply_for_planned(planned[2], TODAY, citizen.id)  # no longer open
+    meetings = [add(ActivityKind.COFFEE_MEETING, organisation="ISS", person=f"P{i}",
+                    occurred_on=TODAY - timedelta(days=10), follow_up_on=TODAY + timedelta(days=d))
+                for i, d in enumerate([3, 4, -2, 0, 1, -5, 2])]  # 4 days: beyond the horizon
+    services.create_activity(citizen.id, ActivityKind.COFFEE_MEETING,
+                             services.prefill_from(meetings[0], ActivityKind.COFFEE_MEETING, TODAY),
+                             entered_by_id=citizen.id, source=meetings[0])  # followed up
+    services.delete_activity(add(ActivityKind.OTHER, description="Slettet", occurred_on=TODAY))
+    add(ActivityKind.OTHER, other, description="Ikke min", occurred_on=TODAY)
+    add(ActivityKind.PLANNED_JOB, other, organisation="Ikke min", title="Lager")
+    add(ActivityKind.NETWORK_LEAD, person="Sara", organisation="Coop")
+
+    lists = queries.home_lists(citizen.id, TODAY, limit=5)
+
+    def ids(rows):  # type: ignore[no-untyped-def]
+        return [r.id for r in rows]
+
+    assert ids(lists.planned) == ids(services.open_planned_jobs(citizen.id, limit=5))
+    assert ids(lists.follow_ups) == ids(services.follow_ups_due(citizen.id, TODAY, limit=5))
+    assert ids(lists.latest) == ids(services.latest(citizen.id, limit=5))
+    assert len(lists.planned) == len(lists.follow_ups) == len(lists.latest) == 5
+    # What the templates read of a row, with the types an Activity has.
+    row, entity = lists.latest[0], services.latest(citizen.id, limit=1)[0]
+    for name in ("kind", "title", "organisation", "person", "description", "occurred_on",
+                 "deadline", "status", "converted_to_id", "follow_up_on", "record_state",
+                 "record_attempts", "record_synced_at", "record_error"):
+        assert getattr(row, name) == getattr(entity, name), name
+    assert row.kind is ActivityKind.NETWORK_LEAD and row.record_state is RecordState.LOCAL
+    assert queries.home_lists(other.id, TODAY).follow_ups == []
 
 
 class TestValidation:

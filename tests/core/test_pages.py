@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
+
+from joblog_app.activities import services as activities
+from joblog_app.activities.models import ActivityKind
+from joblog_app.auth.models import LoginSession
+from joblog_app.core.clock import today
 from joblog_app.extensions import db
+from joblog_app.models_base import utcnow
 from joblog_app.progress.models import BenefitGroup
 
 
@@ -45,6 +53,84 @@ def test_home_shows_smiley_in_words_and_buttons(client, make_citizen):
     assert "6 more to reach your goal" in html
     for kind in ("application", "coffee_meeting", "network_lead", "planned_job"):
         assert f"/activities/new/{kind}" in html
+
+
+def _entries(user):  # type: ignore[no-untyped-def]
+    day = today()
+
+    def add(kind, **data):  # type: ignore[no-untyped-def]
+        return activities.create_activity(user.id, kind, data, entered_by_id=user.id).activity
+
+    planned = add(ActivityKind.PLANNED_JOB, organisation="Arla", title="Mejerist",
+                  deadline=day + timedelta(days=3))
+    meeting = add(ActivityKind.COFFEE_MEETING, organisation="ISS", person="Lars",
+                  occurred_on=day, follow_up_on=day)
+    add(ActivityKind.APPLICATION, organisation="<b>Netto</b>", title="Kasse", occurred_on=day,
+        method="advertised", status="interview")
+    return planned, meeting
+
+
+def test_home_lists_follow_ups_and_record_summary(client, make_citizen):
+    user = make_citizen(language="en")
+    planned, meeting = _entries(user)
+    client.login(user)
+    html = client.get("/").get_data(as_text=True)
+    # Planned job with its one-tap button, follow-up with its button, latest entries.
+    assert "<bdi>Mejerist</bdi> at <bdi>Arla</bdi>" in html
+    assert html.count(f'"/activities/{planned.id}/applied"') == 2  # action and hx-post
+    assert "Coffee meeting with <bdi>Lars</bdi>, <bdi>ISS</bdi>" in html
+    assert f"/activities/{meeting.id}/then/coffee_meeting" in html and "Log follow-up" in html
+    assert "<bdi>Kasse</bdi> at <bdi>&lt;b&gt;Netto&lt;/b&gt;</bdi>" in html  # escaped
+    assert '<span class="badge badge-interview">Interview</span>' in html
+    assert "Sending to Joblog" in html and "3 are on their way to Joblog." in html
+    assert "Light green: good start. Keep going." in html  # 1 job search this month
+
+
+def test_home_is_three_statements(client, citizen):
+    """The login session, the counts and the three lists (see activities/queries.py)."""
+    _entries(citizen)
+    client.login(citizen)
+    client.get("/")
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert len(statements) == 3, statements
+
+
+def test_session_cookie_is_sent_when_the_session_changes_only(client, citizen):
+    client.login(citizen)
+    client.get("/")  # the first page after login puts the CSRF token into the session
+    page = client.get("/")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    static = client.get("/static/css/app.css")
+    static.close()
+    assert static.status_code == 200 and "Set-Cookie" not in static.headers
+    saved = client.new_entry("other", description="Kursus", occurred_on=today().isoformat())
+    assert "session=" in saved.headers.get("Set-Cookie", "")  # the flash message
+
+
+def test_session_ends_after_60_idle_days(client, citizen):
+    client.login(citizen)
+
+    def last_seen(days_ago: int) -> None:
+        db.session.execute(sa.update(LoginSession).values(
+            last_seen_at=utcnow() - timedelta(days=days_ago)))
+        db.session.commit()
+
+    last_seen(59)
+    assert client.get("/").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(LoginSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
+    last_seen(61)
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/login")
 
 
 @pytest.mark.parametrize(("lang", "count", "expected"), [

@@ -6,11 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
-from joblog_app.activities.models import ActivityKind
+from joblog_app.activities.models import Activity, ActivityKind, RecordState
 from joblog_app.activities.services import create_activity, delete_activity
+from joblog_app.auth.models import Role
+from joblog_app.extensions import db
 from joblog_app.progress.models import BenefitGroup, RequirementPeriod
-from joblog_app.progress.services import Smiley, month_bounds, progress_for
+from joblog_app.progress.services import Smiley, month_bounds, overview, progress_for
+from joblog_app.record.services import CitizenSync, citizen_sync
 
 TODAY = date(2026, 11, 22)
 
@@ -70,3 +74,38 @@ def test_dagpenge_average_per_week(make_citizen):
 def test_month_bounds():
     assert month_bounds(date(2026, 2, 10)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert month_bounds(date(2026, 12, 31)) == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+def _set_state(activity, state: RecordState, error: str | None = None) -> None:
+    db.session.execute(sa.update(Activity).where(Activity.id == activity.id)
+                       .values(record_state=state, record_error=error))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("group", [BenefitGroup.SHO, BenefitGroup.DAGPENGE])
+def test_overview_is_progress_for_and_citizen_sync_in_one_statement(make_citizen, group):
+    """The home screen's one statement agrees with progress_for and citizen_sync."""
+    user, other = make_citizen(group=group), make_citizen()
+    day = date(2026, 11, 14)
+    entries = [_apply(user, date(2026, 11, d)) for d in (1, 3, 10, 14)]
+    _apply(user, date(2026, 10, 31))  # last month
+    _apply(user, day, ActivityKind.COFFEE_MEETING)
+    _apply(user, day, ActivityKind.NETWORK_LEAD)  # stays local
+    delete_activity(_apply(user, day))  # deleted: not a job search, still on its way (cancel)
+    _apply(other, day)
+    _set_state(entries[0], RecordState.FAILED, "refused")
+    _set_state(entries[1], RecordState.SYNCED)
+    _set_state(entries[2], RecordState.WAITING, "no_cpr")
+
+    progress, sync = overview(user.id, day)
+    assert progress == progress_for(user.profile, day)
+    assert sync == citizen_sync(user.id)
+    assert (progress.count, sync.on_the_way, sync.failed, sync.waiting_reason) == (4, 5, 1, "no_cpr")
+
+
+def test_overview_without_profile_or_entries(make_citizen):
+    helper = make_citizen(role=Role.HELPER)  # staff have no citizen profile
+    assert overview(helper.id, TODAY) == (None, CitizenSync(0, 0, None))
+    user = make_citizen()
+    progress, sync = overview(user.id, TODAY)
+    assert (progress.count, progress.smiley, sync) == (0, Smiley.RED, CitizenSync(0, 0, None))
