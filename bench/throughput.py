@@ -7,6 +7,9 @@ machine is quiet (other processes below 15% CPU, waiting at most ``--quiet-wait`
   (a) hello - ``bench/hello_app.py``, a Flask view returning "Hello, World!": the ceiling
       of this machine + gunicorn + Flask;
   (b) home  - ``GET /`` with the session cookie of demo citizen 20000001 (a real login);
+      the page does not change during the run, so after the first request it comes from
+      the page memo (``joblog_app/core/page_memo.py``: the two data statements still run,
+      the rendering is reused); ``--page-memo 0`` renders every request afresh;
   (c) save  - ``POST /activities/new/application`` as the htmx form sends it (X-CSRFToken
       header and csrf_token field, HX-Request/HX-Target), with a fresh client_uuid per
       request (``bench/post_application.lua``), as demo citizen 20000004 so that the home
@@ -26,7 +29,7 @@ Targets: home/hello >= 0.20 and save/hello >= 0.15 (requests per second). Exit s
 both are met, 1 when a target is missed, 2 when a check failed (the figures are unreliable).
 
     .venv/bin/python bench/throughput.py [--duration 10] [--repeat 1] [--threads 2]
-        [--connections 8] [--worker-class sync|gthread] [--gthreads 4] [--keep]
+        [--connections 8] [--worker-class sync|gthread] [--gthreads 4] [--page-memo N] [--keep]
 """
 
 from __future__ import annotations
@@ -211,6 +214,9 @@ def main() -> int:
     ap.add_argument("--gthreads", type=int, default=4, help="threads per gthread worker (4)")
     ap.add_argument("--quiet-wait", type=float, default=90,
                     help="at most this many seconds to wait for other CPU load to stop (90)")
+    ap.add_argument("--page-memo", type=int, default=None, metavar="N",
+                    help="JOBLOG_PAGE_MEMO_SIZE for the app: 0 renders every home screen afresh "
+                         "(default: the app's own setting, 512)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     if not (1 <= args.duration <= 120 and 0 <= args.warmup <= 30 and 1 <= args.repeat <= 10):
@@ -219,6 +225,7 @@ def main() -> int:
         raise SystemExit("wrk is missing (apt-get install wrk)")
     report_lua = c.BENCH / "wrk_report.lua"
     post_lua = c.BENCH / "post_application.lua"
+    memo_env = {} if args.page_memo is None else {"JOBLOG_PAGE_MEMO_SIZE": str(args.page_memo)}
     server_kw = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.gthreads}
     accept = {"Accept-Encoding": ACCEPT_ENCODING}
     rounds: list[dict[str, Run]] = []
@@ -227,7 +234,7 @@ def main() -> int:
 
     with c.workspace(args.keep) as ws, \
             c.gunicorn(ws, app="hello_app:app", name="hello", ready_path="/", **server_kw) as hello, \
-            c.gunicorn(ws, **server_kw) as server:
+            c.gunicorn(ws, extra_env=memo_env, **server_kw) as server:
         client = c.login(server, PHONE)
         cookie_name = c.session_cookie_name(client)
         cookie = f"{cookie_name}={client.cookies[cookie_name]}"

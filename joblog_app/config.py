@@ -46,6 +46,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
+        # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
+        "PAGE_MEMO_SIZE": 512,
         "CODE_SENDER": "log",
         # Record delivery (record/): gateway per municipality is stored on the municipality;
         # connection details and secrets only from the environment.
