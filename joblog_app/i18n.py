@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .config import LANGUAGES, RTL_LANGUAGES
 
@@ -40,7 +45,39 @@ def template_context() -> dict[str, object]:
         "html_lang": lang,
         "html_dir": text_direction(lang),
         "language_names": LANGUAGE_NAMES,
+        **_bound_gettext(),
     }
+
+
+def _bound_gettext() -> dict[str, object]:
+    """``gettext``/``ngettext`` for one render, bound to the locale's catalog.
+
+    Flask-Babel's own template callables look the catalog up again for every string
+    (three lookups on ``g`` each), and a page has dozens: these look it up once per
+    render. Same behaviour as Jinja's new-style gettext (``{% trans %}`` and ``_()`` both
+    resolve ``gettext`` from the context first): escaped when autoescaping, always
+    %-formatted with the named variables. Macros imported without context keep using the
+    global ones, which give the same text.
+    """
+    catalog = get_translations()
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = catalog.ugettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int,
+                 **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = catalog.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def add_content_language(response):  # type: ignore[no-untyped-def]
