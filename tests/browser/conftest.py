@@ -14,7 +14,6 @@ Self-contained on purpose: nothing here depends on the fixtures of ``tests/conft
 from __future__ import annotations
 
 import contextlib
-
 import logging
 import random
 import re

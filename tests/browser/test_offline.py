@@ -36,7 +36,7 @@ def wait_until_offline_ready(page: Page) -> None:
     """The service worker controls the page and the citizen's screens are on the phone."""
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     eventually(page, "caches.open('joblog-pages').then(c => c.keys())"
-                     ".then(k => k.length >= %d)" % ALL_SCREENS)
+                     f".then(k => k.length >= {ALL_SCREENS})")
 
 
 def wait_until_sent(page: Page) -> None:
@@ -272,10 +272,10 @@ def test_conflict_is_shown_and_resolved_without_overwriting(live, make_citizen, 
     used = page.input_value("input[name=client_uuid]")
     page.click("#entry-form button[type=submit]")
     page.wait_for_url(phone.url("/"))
-    page.evaluate("""([uuid, owner]) => JoblogQueue.put({uuid: uuid, owner: owner,
+    page.evaluate("""([uuid, owner, day]) => JoblogQueue.put({uuid: uuid, owner: owner,
         kind: 'application', fields: {organisation: 'Salling', title: 'Lagerarbejder',
-        occurred_on: '%s', method: 'advertised', status: 'applied'}})""" % today().isoformat(),
-                  [used, page.get_attribute("body", "data-owner")])
+        occurred_on: day, method: 'advertised', status: 'applied'}})""",
+                  [used, page.get_attribute("body", "data-owner"), today().isoformat()])
     page.click("[data-queue-send]")
     item = page.locator("#queue-list li[data-state=conflict]")
     expect(item).to_contain_text("Nothing was overwritten")
