@@ -36,6 +36,7 @@ bench: install translations
 	$(PY) bench/page_weight.py
 	$(PY) bench/taps.py
 	$(PY) bench/throughput.py
+	$(PY) bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

@@ -10,10 +10,13 @@ from pathlib import Path
 from flask import Flask, current_app, url_for
 from flask_babel import format_date
 
+from .static_files import VERSION_LENGTH
+
 
 @cache
 def _static_hash(folder: str, filename: str) -> str:
-    return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:10]
+    digest = hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()
+    return digest[:VERSION_LENGTH]
 
 
 def static_url(filename: str) -> str:
