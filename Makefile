@@ -37,6 +37,7 @@ bench: install translations
 	$(PY) bench/taps.py
 	$(PY) bench/throughput.py
 	$(PY) bench/lighthouse.py
+	$(PY) bench/record_sync.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

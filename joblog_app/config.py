@@ -60,6 +60,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RECORD_BATCH_SIZE": 50,
         "RECORD_LEASE_SECONDS": 120,
         "RECORD_SEND_THREADS": 4,
+        # First retry after 2-4 s, doubling up to an hour (with jitter); Retry-After wins.
+        "RECORD_BACKOFF_BASE": 2.0,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_FROM": "",

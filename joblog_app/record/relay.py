@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from uuid import uuid5
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from .payload import entry_body, is_sent
 
 log = logging.getLogger("joblog.record")
 
-BACKOFF_BASE = 2.0  # seconds
+BACKOFF_BASE = 2.0  # seconds; RECORD_BACKOFF_BASE overrides it
 BACKOFF_CAP = 3600.0
 WAIT_NO_CPR = "no_cpr"
 WAIT_NO_GATEWAY = "no_gateway"
@@ -52,9 +53,10 @@ class RelayStats:
 _JITTER = random.SystemRandom()
 
 
-def backoff(attempts: int, retry_after: float | None, rng: random.Random = _JITTER) -> timedelta:
+def backoff(attempts: int, retry_after: float | None, rng: random.Random = _JITTER,
+            base: float = BACKOFF_BASE) -> timedelta:
     """Truncated exponential backoff with jitter; never sooner than Retry-After."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(attempts, 20)) * rng.uniform(0.5, 1.0)
+    delay = min(BACKOFF_CAP, base * 2 ** min(attempts, 20)) * rng.uniform(0.5, 1.0)
     return timedelta(seconds=max(delay, retry_after or 0.0))
 
 
@@ -140,48 +142,114 @@ def _plan(activity: Activity, gateways: Gateways) -> Delivery | tuple[RecordStat
                     body=body, **base)
 
 
-def relay_pending_activities(gateways: Gateways | None = None, batch_size: int | None = None,
-                             send: Callable[[RecordGateway, Delivery], Outcome] | None = None
-                             ) -> RelayStats:
-    """Relay one batch. Returns what happened; ``claimed == 0`` means nothing was due."""
+@dataclass(frozen=True)
+class _Sent:
+    """What recording an outcome needs of the activity, read when the batch was claimed:
+    the ORM object may be expired by the next batch's commit while this one is in flight."""
+    activity_id: int
+    attempts: int
+    version: int
+
+
+@dataclass
+class _Batch:
+    token: str
+    stats: RelayStats
+    work: list[tuple[_Sent, RecordGateway, Delivery]]
+    outcomes: list[Future[Outcome]] = field(default_factory=list)
+
+
+Deliver = Callable[[RecordGateway, Delivery], Outcome]
+
+
+def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
+    """Claim due activities and plan what to send for each (entries that cannot be sent
+    are put to rest at once). Commits."""
     cfg = current_app.config
-    gateways = gateways or Gateways()
     token, ids = claim(batch_size or int(cfg["RECORD_BATCH_SIZE"]),
                        timedelta(seconds=int(cfg["RECORD_LEASE_SECONDS"])))
-    stats = RelayStats(claimed=len(ids))
+    batch = _Batch(token, RelayStats(claimed=len(ids)), [])
     if not ids:
-        return stats
+        return batch
     activities = list(db.session.scalars(
         sa.select(Activity).where(Activity.id.in_(ids))
         .options(selectinload(Activity.citizen).selectinload(User.profile),
                  selectinload(Activity.citizen).selectinload(User.municipality))
     ))
-    work: list[tuple[Activity, RecordGateway, Delivery]] = []
     for activity in activities:
         plan = _plan(activity, gateways)
         if isinstance(plan, Delivery):
             gateway = gateways.for_municipality(activity.citizen.municipality)
             assert gateway is not None
-            work.append((activity, gateway, plan))
+            sent = _Sent(activity.id, activity.record_attempts, activity.content_version)
+            batch.work.append((sent, gateway, plan))
         else:
             state, reason = plan
             _rest(activity.id, token, state, reason)
             if state == RecordState.LOCAL:
-                stats.local += 1
+                batch.stats.local += 1
             else:
-                stats.waiting += 1
-    deliver = send or (lambda gateway, delivery: gateway.deliver(delivery))
-    versions = {a.id: a.content_version for a, _, _ in work}
-    threads = max(1, int(cfg["RECORD_SEND_THREADS"]))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        outcomes = list(pool.map(lambda w: _safe(deliver, w[1], w[2]), work))
-    for (activity, _gateway, delivery), outcome in zip(work, outcomes, strict=True):
-        _record(activity, token, delivery, outcome, versions[activity.id], stats)
+                batch.stats.waiting += 1
+    return batch
+
+
+def _start(batch: _Batch, pool: ThreadPoolExecutor, deliver: Deliver) -> None:
+    batch.outcomes = [pool.submit(_safe, deliver, gateway, delivery)
+                      for _sent, gateway, delivery in batch.work]
+
+
+def _finish(batch: _Batch) -> RelayStats:
+    """Wait for the batch's answers and record them, one executemany per kind. Commits."""
+    base = float(current_app.config.get("RECORD_BACKOFF_BASE", BACKOFF_BASE))
+    writes: dict[sa.Update, list[dict[str, Any]]] = {}
+    for (sent, _gateway, delivery), future in zip(batch.work, batch.outcomes, strict=True):
+        statement, params = _record(sent, batch.token, delivery, future.result(), batch.stats,
+                                    base)
+        writes.setdefault(statement, []).append(params)
+    for statement, rows in writes.items():
+        db.session.execute(statement, rows)
     db.session.commit()
-    return stats
+    return batch.stats
 
 
-def _safe(deliver: Callable[[RecordGateway, Delivery], Outcome], gateway: RecordGateway,
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, int(current_app.config["RECORD_SEND_THREADS"])))
+
+
+def _deliver(gateway: RecordGateway, delivery: Delivery) -> Outcome:
+    return gateway.deliver(delivery)
+
+
+def relay_pending_activities(gateways: Gateways | None = None, batch_size: int | None = None,
+                             send: Deliver | None = None) -> RelayStats:
+    """Relay one batch. Returns what happened; ``claimed == 0`` means nothing was due."""
+    with _pool() as pool:
+        batch = _prepare(gateways or Gateways(), batch_size)
+        _start(batch, pool, send or _deliver)
+        return _finish(batch)
+
+
+def relay_continuously(gateways: Gateways, stopping: Callable[[], bool],
+                       send: Deliver | None = None) -> Iterator[RelayStats]:
+    """Relay batch after batch until one claims nothing (or ``stopping()``), yielding each
+    batch's stats. The next batch is claimed and planned while the current one is being
+    sent, so the sending threads do not wait for the database in between. Each batch is
+    still claimed, sent and recorded as in ``relay_pending_activities``."""
+    deliver = send or _deliver
+    with _pool() as pool:
+        current = _prepare(gateways, None)
+        _start(current, pool, deliver)
+        while current.stats.claimed:
+            following = None if stopping() else _prepare(gateways, None)
+            if following is not None:
+                _start(following, pool, deliver)
+            yield _finish(current)
+            if following is None:
+                return
+            current = following
+
+
+def _safe(deliver: Deliver, gateway: RecordGateway,
           delivery: Delivery) -> Outcome:
     try:
         return deliver(gateway, delivery)
@@ -207,37 +275,61 @@ def _rest(activity_id: int, token: str, state: RecordState, reason: str | None) 
     db.session.commit()
 
 
-def _record(activity: Activity, token: str, delivery: Delivery, outcome: Outcome,
-            sent_version: int, stats: RelayStats) -> None:
+_t = Activity.__table__
+_c = _t.c
+_version = sa.bindparam("b_version", type_=sa.Integer)
+
+
+def _outcome_update(**values: Any) -> sa.Update:
+    """A prebuilt UPDATE for one kind of outcome, executed for all rows of a batch at once
+    (executemany). Only the worker whose claim is current may write the outcome; the
+    time the citizen last changed the entry (``updated_at``) stays as it is."""
+    return (sa.update(_t)
+            .where(_c.id == sa.bindparam("b_id"), _c.record_claim == sa.bindparam("b_token"),
+                   _c.record_state == RecordState.SENDING)
+            .values(record_claim=None, record_lease_until=None, updated_at=_c.updated_at, **values))
+
+
+_DONE = _outcome_update(
+    record_id=sa.func.coalesce(sa.bindparam("b_record_id", type_=sa.String), _c.record_id),
+    record_synced_at=sa.bindparam("b_now", type_=sa.DateTime), synced_version=_version,
+    record_attempts=0, record_error=None, record_next_attempt_at=None,
+    # An edit made while we were sending bumped content_version (or deleted it): send again.
+    record_state=sa.case(
+        (sa.or_(_c.content_version > _version,
+                sa.and_(_c.deleted_at.is_not(None), sa.bindparam("b_not_cancel", type_=sa.Boolean))),
+         RecordState.PENDING.value),
+        else_=RecordState.SYNCED.value),
+)
+_RETRY = _outcome_update(
+    record_state=RecordState.PENDING, record_attempts=sa.bindparam("b_attempts", type_=sa.Integer),
+    record_error=sa.bindparam("b_error", type_=sa.String),
+    record_next_attempt_at=sa.bindparam("b_next", type_=sa.DateTime),
+)
+_FAILED = _outcome_update(
+    record_state=RecordState.FAILED, record_attempts=sa.bindparam("b_attempts", type_=sa.Integer),
+    record_error=sa.bindparam("b_error", type_=sa.String),
+)
+
+
+def _record(sent: _Sent, token: str, delivery: Delivery, outcome: Outcome, stats: RelayStats,
+            backoff_base: float = BACKOFF_BASE) -> tuple[sa.Update, dict[str, Any]]:
+    """The statement and parameters that record this outcome (see ``_outcome_update``)."""
     now = utcnow()
-    # updated_at stays the time the citizen last changed the entry.
-    values: dict[str, object] = {"record_claim": None, "record_lease_until": None,
-                                 "updated_at": Activity.updated_at}
-    if outcome.result == Result.DONE:
-        stats.synced += 1
-        # An edit made while we were sending bumped content_version: send again.
-        changed = sa.or_(Activity.content_version > sent_version,
-                         sa.and_(Activity.deleted_at.is_not(None), delivery.op != Op.CANCEL))
-        values.update(
-            record_id=outcome.record_id or activity.record_id, record_synced_at=now,
-            synced_version=sent_version, record_attempts=0, record_error=None,
-            record_next_attempt_at=None,
-            record_state=sa.case((changed, RecordState.PENDING.value),
-                                 else_=RecordState.SYNCED.value),
-        )
-    elif outcome.result == Result.RETRY:
-        stats.retried += 1
-        attempts = activity.record_attempts + 1
-        values.update(record_state=RecordState.PENDING, record_attempts=attempts,
-                      record_error=(outcome.reason or "")[:300],
-                      record_next_attempt_at=now + backoff(attempts, outcome.retry_after))
-    else:
-        stats.failed += 1
-        log.warning("record refused activity=%s op=%s reason=%s", activity.id, delivery.op,
-                    outcome.reason)
-        values.update(record_state=RecordState.FAILED, record_error=(outcome.reason or "")[:300],
-                      record_attempts=activity.record_attempts + 1)
+    key = {"b_id": sent.activity_id, "b_token": token}
     if outcome.reason:
         stats.by_reason[outcome.reason] = stats.by_reason.get(outcome.reason, 0) + 1
-    db.session.execute(sa.update(Activity).where(_ours(activity.id, token)).values(**values)
-                       .execution_options(synchronize_session=False))
+    if outcome.result == Result.DONE:
+        stats.synced += 1
+        return _DONE, {**key, "b_record_id": outcome.record_id, "b_now": now,
+                       "b_version": sent.version, "b_not_cancel": delivery.op != Op.CANCEL}
+    attempts = sent.attempts + 1
+    error = (outcome.reason or "")[:300]
+    if outcome.result == Result.RETRY:
+        stats.retried += 1
+        return _RETRY, {**key, "b_attempts": attempts, "b_error": error,
+                        "b_next": now + backoff(attempts, outcome.retry_after, base=backoff_base)}
+    stats.failed += 1
+    log.warning("record refused activity=%s op=%s reason=%s", sent.activity_id, delivery.op,
+                outcome.reason)
+    return _FAILED, {**key, "b_attempts": attempts, "b_error": error}

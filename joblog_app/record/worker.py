@@ -6,7 +6,7 @@ import logging
 import signal
 import time
 
-from .relay import Gateways, RelayStats, relay_pending_activities
+from .relay import Gateways, RelayStats, relay_continuously
 
 log = logging.getLogger("joblog.worker")
 
@@ -23,13 +23,12 @@ def run(once: bool = False, interval: float = 1.0) -> RelayStats:
     gateways = Gateways()
     try:
         while not stopping:
-            stats = relay_pending_activities(gateways)
-            for name in ("claimed", "synced", "retried", "failed", "waiting", "local"):
-                setattr(total, name, getattr(total, name) + getattr(stats, name))
-            if stats.claimed:
+            # Batch after batch while entries are due, then a pause (or the end, --once).
+            for stats in relay_continuously(gateways, lambda: stopping):
+                for name in ("claimed", "synced", "retried", "failed", "waiting", "local"):
+                    setattr(total, name, getattr(total, name) + getattr(stats, name))
                 log.info("relay: %s", stats)
-                continue
-            if once:
+            if once or stopping:
                 break
             time.sleep(interval)
     finally:

@@ -99,6 +99,16 @@ def test_backoff_is_truncated_exponential_with_jitter():
     assert backoff(1, 120.0).total_seconds() >= 120
 
 
+def test_backoff_base_comes_from_configuration(app, connected, make_citizen):
+    app.config["RECORD_BACKOFF_BASE"] = 30.0
+    a = _application(_citizen(make_citizen))
+    connected.set_faults(error_rate=1.0)
+    before = utcnow()
+    relay_pending_activities()
+    wait = (reload(a).record_next_attempt_at - before).total_seconds()
+    assert 30 <= wait <= 61  # first retry: base x 2 x jitter in [0.5, 1]
+
+
 def test_expired_token_is_refreshed_once(connected, make_citizen):
     user = _citizen(make_citizen)
     first, second = _application(user), _application(user, title="Lager")

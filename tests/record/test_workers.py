@@ -19,7 +19,7 @@ from joblog_app.activities.models import Activity, ActivityKind, RecordState
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.record import services as record_services
-from joblog_app.record.relay import claim, relay_pending_activities
+from joblog_app.record.relay import Gateways, claim, relay_continuously, relay_pending_activities
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +79,57 @@ def test_two_relays_at_once_deliver_everything_once(app, connected, make_citizen
     assert set(states) == {RecordState.SYNCED}
     records = connected.records()
     assert len(records) == 30 and len({r["requestId"] for r in records}) == 30
+
+
+def test_two_pipelined_relays_with_faults_deliver_everything_once(app, connected, make_citizen):
+    """The worker's loop claims the next batch while one is in flight: with faults and two
+    such loops at once, every entry ends synced, in the record exactly once."""
+    app.config.update(RECORD_BATCH_SIZE=3, RECORD_BACKOFF_BASE=0.01)
+    ids = _many(make_citizen, 40)
+    connected.set_faults(error_rate=0.15, drop_after_store_rate=0.15, seed=3)
+    batches: list[int] = []
+
+    def work() -> None:
+        with app.app_context():
+            gateways = Gateways()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                batches.extend(s.claimed for s in relay_continuously(gateways, lambda: False))
+                if not db.session.scalar(sa.select(sa.func.count()).where(
+                        Activity.id.in_(ids), Activity.record_state != RecordState.SYNCED)):
+                    break
+                time.sleep(0.05)  # retries are due a moment later
+            db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    states = db.session.scalars(sa.select(Activity.record_state).where(Activity.id.in_(ids)))
+    assert set(states) == {RecordState.SYNCED}
+    records = connected.records()
+    assert len(records) == 40 and len({r["requestId"] for r in records}) == 40
+    assert max(batches) <= 3 and sum(batches) >= 40
+
+
+def test_relay_continuously_finishes_the_batches_in_hand_when_stopping(app, connected,
+                                                                      make_citizen):
+    app.config["RECORD_BATCH_SIZE"] = 2
+    ids = _many(make_citizen, 8)
+    stop = threading.Event()
+    done: list[int] = []
+    with app.app_context():
+        for stats in relay_continuously(Gateways(), stop.is_set):
+            done.append(stats.synced)
+            stop.set()  # SIGTERM after the first batch
+    # The first batch, and the second, already claimed and sent while the first was
+    # recorded; nothing further is claimed and nothing is left half-done.
+    assert done == [2, 2]
+    db.session.expire_all()
+    states = list(db.session.scalars(sa.select(Activity.record_state).where(Activity.id.in_(ids))))
+    assert states.count(RecordState.SYNCED) == 4 and states.count(RecordState.PENDING) == 4
 
 
 def test_worker_killed_mid_batch_loses_nothing(app, connected, make_citizen, database_url):
