@@ -48,7 +48,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
         # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
         "PAGE_MEMO_SIZE": 512,
+        # log (development: codes in the server log) or smtp; production refuses log.
         "CODE_SENDER": "log",
+        "INSECURE_LOG_CODES": False,
         # Record delivery (record/): gateway per municipality is stored on the municipality;
         # connection details and secrets only from the environment.
         "RECORD_HTTP_URL": "http://127.0.0.1:8089",
@@ -102,6 +104,15 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         if env == "production":
             raise ConfigError("JOBLOG_CPR_KEY (a Fernet key) must be set in production.")
         app.config["CPR_KEY"] = _instance_secret(app.instance_path, "cpr_key", _fernet_key)
+
+    sender = app.config["CODE_SENDER"]
+    if sender not in ("log", "smtp"):
+        raise ConfigError(f"JOBLOG_CODE_SENDER must be log or smtp, not {sender!r}")
+    if env == "production" and sender == "log" and app.config["INSECURE_LOG_CODES"] is not True:
+        # Anyone who can read the log could log in as any citizen.
+        raise ConfigError("JOBLOG_CODE_SENDER=log writes login codes to the server log: production "
+                          "needs JOBLOG_CODE_SENDER=smtp (benchmarks on throw-away data may set "
+                          "JOBLOG_INSECURE_LOG_CODES=true).")
 
     if not app.config["IS_LOCAL"]:
         # __Host- cookies must be Secure, path=/ and without Domain (ASVS 3.3.x).

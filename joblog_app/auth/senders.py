@@ -1,7 +1,9 @@
 """How a one-time login code reaches the citizen.
 
-``log`` writes the code to the server log (development and demos only); ``smtp`` sends
-an e-mail. Phone numbers need an SMS gateway, which plugs in behind the same protocol.
+``log`` writes the code to the server log (development and demos only; production refuses
+it, see config.py); ``smtp`` sends an e-mail. Phone numbers need an SMS gateway, which
+plugs in behind the same protocol; until one is configured, a phone number is refused with
+a message rather than its code written anywhere.
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from typing import Protocol
 
 from flask import current_app
 from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 log = logging.getLogger("joblog.login")
+
+
+class CodeNotSent(Exception):
+    """The code could not be sent; ``message`` tells the citizen what to do."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__("code not sent")
+        self.message = message
+
+
+NO_SMS = _l("We cannot send codes by text message yet. Log in with your e-mail address.")
+SEND_FAILED = _l("We could not send the code just now. Try again in a few minutes.")
 
 
 class CodeSender(Protocol):
@@ -48,19 +63,27 @@ class SmtpCodeSender:
         msg["To"] = identifier
         msg["Subject"] = subject
         msg.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(msg)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("login code e-mail for user #%s failed: %s", user_id, type(exc).__name__)
+            raise CodeNotSent(SEND_FAILED) from exc
 
 
 def sender_for(identifier: str) -> CodeSender:
+    """The sender for this identifier; ``CodeNotSent`` when none can reach it (decided by
+    its form only, so it says nothing about whether such a user exists)."""
     cfg = current_app.config
-    if "@" in identifier and cfg["CODE_SENDER"] == "smtp":
-        return SmtpCodeSender(
-            cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), cfg["SMTP_FROM"],
-            cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"], bool(cfg["SMTP_STARTTLS"]),
-        )
-    return LogCodeSender()
+    if cfg["CODE_SENDER"] == "log":
+        return LogCodeSender()
+    if "@" not in identifier:
+        raise CodeNotSent(NO_SMS)
+    return SmtpCodeSender(
+        cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), cfg["SMTP_FROM"],
+        cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"], bool(cfg["SMTP_STARTTLS"]),
+    )

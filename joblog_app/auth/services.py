@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models_base import utcnow
 from .models import LoginCode, LoginSession, Role, User
-from .senders import CodeSender
+from .senders import CodeNotSent, CodeSender
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_GUESSES = 5
@@ -116,9 +116,13 @@ def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSend
             expires_at=now + CODE_TTL,
         )
     )
-    db.session.commit()
     if user is not None:
-        sender.send(identifier, code, user.language, user.id)
+        try:
+            sender.send(identifier, code, user.language, user.id)
+        except CodeNotSent:
+            db.session.rollback()  # a code that never left does not count against the limits
+            raise
+    db.session.commit()
     return CodeRequest(identifier=identifier, sent=user is not None)
 
 

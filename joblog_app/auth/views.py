@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import htmx
 from ..i18n import LANGUAGE_COOKIE
 from . import services, sessions
-from .senders import sender_for
+from .senders import CodeNotSent, sender_for
 
 bp = Blueprint("auth", __name__)
 
@@ -34,7 +34,7 @@ def request_code():  # type: ignore[no-untyped-def]
         result = services.request_code(
             raw, _client_ip(), current_app.secret_key, sender_for(raw.strip().lower())  # type: ignore[arg-type]
         )
-    except services.LoginError as exc:
+    except (services.LoginError, CodeNotSent) as exc:
         return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
                            identifier=raw, error=exc.message)
     session[PENDING_IDENTIFIER] = result.identifier

@@ -52,3 +52,32 @@ def test_code_arrives_by_email_in_the_users_language(app, make_citizen, smtp):
     assert len(code) == 6
     with app.test_request_context():
         assert services.verify_code("olena@example.org", code, "127.0.0.1", "secret").id == user.id
+
+
+def _login_codes() -> int:
+    import sqlalchemy as sa
+
+    from joblog_app.auth.models import LoginCode
+    from joblog_app.extensions import db
+
+    return db.session.scalar(sa.select(sa.func.count(LoginCode.id))) or 0
+
+
+def test_phone_number_without_an_sms_gateway_is_refused_not_logged(app, client, make_citizen,
+                                                                   outbox):
+    app.config.update(CODE_SENDER="smtp")
+    user = make_citizen(language="en")
+    r = client.post("/login", {"identifier": user.phone[3:]}, target="login-form")
+    assert r.status_code == 422
+    assert "Log ind med din e-mailadresse" in r.get_data(as_text=True)  # the login page: Danish
+    assert _login_codes() == 0 and not any(uid == user.id for uid, _code in outbox.codes)
+
+
+def test_smtp_failure_is_a_clear_message_and_counts_nothing(app, client, make_citizen):
+    app.config.update(CODE_SENDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=_free_port(),
+                      SMTP_FROM="joblog@kommune.example")  # nothing listens there
+    make_citizen(language="da", email="mette@example.org")
+    r = client.post("/login", {"identifier": "mette@example.org"}, target="login-form")
+    assert r.status_code == 422
+    assert "Vi kunne ikke sende koden lige nu" in r.get_data(as_text=True)
+    assert _login_codes() == 0

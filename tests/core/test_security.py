@@ -39,8 +39,20 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
         create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
 
 
+def test_production_refuses_to_write_login_codes_to_the_log():
+    settings = {"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 32,
+                "CPR_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA="}
+    with pytest.raises(ConfigError, match="JOBLOG_CODE_SENDER"):
+        create_app({**settings, "CODE_SENDER": "log"})
+    with pytest.raises(ConfigError, match="log or smtp"):
+        create_app({**settings, "CODE_SENDER": "sms-gateway-not-built"})
+    assert create_app({**settings, "CODE_SENDER": "smtp"}).config["CODE_SENDER"] == "smtp"
+    # Benchmarks on throw-away data say so explicitly.
+    assert create_app({**settings, "CODE_SENDER": "log", "INSECURE_LOG_CODES": True})
+
+
 def test_production_sets_hsts_and_host_cookie(database_url):
-    app = make_app(database_url, ENV_NAME="production",
+    app = make_app(database_url, ENV_NAME="production", CODE_SENDER="smtp",
                    CPR_KEY="x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=")
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert app.config["SESSION_COOKIE_SECURE"] is True
