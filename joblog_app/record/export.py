@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import hashlib
+import hmac
 import html
 import io
 import json
@@ -45,8 +46,11 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 class ExportGateway:
-    def __init__(self, folder: str | Path, municipality_code: str) -> None:
+    def __init__(self, folder: str | Path, municipality_code: str, name_key: bytes = b"") -> None:
         self.folder = Path(folder) / municipality_code
+        # Keys the per-citizen file names: an unkeyed hash of a CPR number is easy to reverse
+        # (there are only a few million of them).
+        self.name_key = name_key
 
     def deliver(self, d: Delivery) -> Outcome:
         record_id = d.record_id or f"export-{d.lookup_request_id}"
@@ -81,7 +85,7 @@ class ExportGateway:
 
     def _update_citizen_page(self, month_dir: Path, d: Delivery, record_id: str) -> None:
         # The citizen's month is kept as JSON lines; the HTML page is rebuilt from it.
-        key = _citizen_key(d)
+        key = _citizen_key(d, self.name_key)
         state_path = month_dir / f"citizen-{key}.jsonl"
         with open(state_path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"op": d.op.value, "record_id": record_id, "body": d.body}) + "\n")
@@ -97,9 +101,9 @@ class ExportGateway:
             encoding="utf-8")
 
 
-def _citizen_key(d: Delivery) -> str:
-    # A stable file name that does not reveal the CPR number.
-    return hashlib.sha256(d.cpr.encode()).hexdigest()[:12]
+def _citizen_key(d: Delivery, key: bytes) -> str:
+    """A stable file name that does not reveal the CPR number (keyed hash)."""
+    return hmac.new(key, d.cpr.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _citizen_html(name: str, cpr: str, month: str, entries: list[dict[str, object]]) -> str:

@@ -10,7 +10,7 @@ import enum
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
@@ -35,7 +35,7 @@ class Result(enum.StrEnum):
 class Delivery:
     op: Op
     request_id: str  # x-requestId: the activity's UUID (create) or derived from it
-    cpr: str
+    cpr: str = field(repr=False)  # never in a log line or a traceback's repr
     record_id: str | None
     body: dict[str, Any] | None
     lookup_request_id: str  # the create's request id, to find a record after a lost answer

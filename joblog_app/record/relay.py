@@ -8,6 +8,7 @@ On PostgreSQL claims use ``FOR UPDATE SKIP LOCKED`` so any number of workers can
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import secrets
@@ -67,6 +68,7 @@ class Gateways:
         cfg = current_app.config
         self._http: HttpGateway | None = None
         self._cfg = {k: cfg[k] for k in cfg if k.startswith("RECORD_")}
+        self._cpr_key = cfg["CPR_KEY"]
 
     def for_municipality(self, municipality: Municipality) -> RecordGateway | None:
         kind = municipality.record_gateway
@@ -79,7 +81,9 @@ class Gateways:
                                          pool_size=int(c["RECORD_SEND_THREADS"]) * 2)
             return self._http
         if kind == RecordGatewayKind.EXPORT:
-            return ExportGateway(self._cfg["RECORD_EXPORT_DIR"], municipality.code)
+            # File names keyed with a key derived from the CPR key (never the key itself).
+            name_key = hashlib.sha256(b"export-file-names:" + str(self._cpr_key).encode()).digest()
+            return ExportGateway(self._cfg["RECORD_EXPORT_DIR"], municipality.code, name_key)
         return None
 
 

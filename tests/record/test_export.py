@@ -43,6 +43,18 @@ def test_entries_are_exported_to_csv_and_a_monthly_page(app, app_ctx, municipali
     assert [r["operation"] for r in rows] == ["create", "cancel"]
     assert rows[0]["employer"] == "'=cmd|' /C calc'!A0" and rows[0]["cpr"] == "0703851234"
     [page] = month_dir.glob("citizen-*.html")
+    # Keyed: an unkeyed hash of the CPR number could be looked up in a table of all of them.
+    import hashlib
+
     assert "0703851234" not in page.name
+    assert hashlib.sha256(b"0703851234").hexdigest()[:12] not in page.name
     html = page.read_text(encoding="utf-8")
     assert "0 registreringer" in html  # the cancelled entry is gone from the month
+
+
+def test_a_delivery_never_shows_the_cpr_number_in_its_repr():
+    from joblog_app.record.gateway import Delivery, Op
+
+    d = Delivery(op=Op.CREATE, request_id="r", cpr="0703851234", record_id=None, body=None,
+                 lookup_request_id="r")
+    assert "0703851234" not in repr(d) and "0703851234" not in str(d)
