@@ -208,16 +208,24 @@ def test_coffee_meeting_sends_the_person_only_when_allowed(connected, make_citiz
     assert [r["contactPerson"] for r in records] == [None, "Lars Nielsen"]
 
 
-def test_without_cpr_entries_wait_visibly_then_go(connected, make_citizen):
+def test_without_cpr_entries_wait_visibly_then_go(connected, make_citizen, client):
     user = _citizen(make_citizen, cpr=None)
+    user.language = "en"
     a = _application(user)
     assert relay_pending_activities().waiting == 1
     a = reload(a)
     assert (a.record_state, a.record_error) == (RecordState.WAITING, "no_cpr")
     assert record_services.citizen_sync(user.id).waiting_reason == "no_cpr"
+    # The home screen says why, not "on its way".
+    client.login(user)
+    html = client.get("/").get_data(as_text=True)
+    summary = html[html.index('class="sync-summary'):]
+    summary = summary[:summary.index("</p>")]
+    assert "the job centre must add your CPR number" in summary and "on its way" not in summary
     record_services.set_cpr(user, "070385-1234")
     relay_pending_activities()
     assert reload(a).record_state == RecordState.SYNCED
+    assert "All your entries are in Joblog." in client.get("/").get_data(as_text=True)
 
 
 def test_without_gateway_entries_wait_visibly(app_ctx, municipality, make_citizen):
