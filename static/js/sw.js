@@ -93,6 +93,15 @@ function cacheFirst(request) {
         caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
       }
       return response;
+    }, function (error) {
+      // Offline, a page cached before an update still names the old ?v= of a file whose old
+      // version was dropped with the old shell: give it the current version of that file.
+      return caches.open(SHELL_CACHE).then(function (cache) {
+        return cache.match(request, { ignoreSearch: true });
+      }).then(function (current) {
+        if (current) { return current; }
+        throw error;
+      });
     });
   });
 }

@@ -345,3 +345,21 @@ def test_a_new_version_takes_over_and_drops_the_old_shell(live, make_citizen, ne
     page.reload()
     expect(page.locator("section[aria-labelledby=add-title]")).to_be_visible()
     assert page.evaluate("navigator.serviceWorker.controller.state") == "activated"
+
+
+def test_offline_a_page_cached_before_an_update_still_gets_its_css_and_js(live, make_citizen,
+                                                                         new_page):
+    """A screen kept before an update names the old ?v= of the shell files, whose old
+    versions left with the old shell: offline it gets the current version of each file."""
+    phone = new_page()
+    page = phone.page
+    login(phone, live, make_citizen("en"))
+    wait_until_offline_ready(page)
+    page.context.set_offline(True)
+    for path in ("/static/css/app.css?v=0000000000", "/static/js/queue.js?v=0000000000"):
+        status = page.evaluate("p => fetch(p).then(r => r.status, () => 'failed')", path)
+        assert status == 200, path
+    # A file the shell never had still fails as it would without a service worker.
+    assert page.evaluate("fetch('/static/nowhere.css?v=1').then(r => r.status, () => 'failed')") \
+        == "failed"
+    page.context.set_offline(False)
