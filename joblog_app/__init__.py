@@ -24,6 +24,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     config.load(app, overrides)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if app.config["IS_LOCAL"]:
         logging.basicConfig(level=logging.INFO)
 

@@ -46,6 +46,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
+        # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none). Trusted for that
+        # many hops, so login throttles see the citizen's address, not the proxy's.
+        "PROXY_HOPS": 0,
         # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
         "PAGE_MEMO_SIZE": 512,
         # log (development: codes in the server log) or smtp; production refuses log.

@@ -88,6 +88,62 @@ def test_sending_is_throttled_per_identifier_and_ip_without_locking_the_user(cit
     services.request_code(citizen.phone, "attacker", SECRET, out, now=later)
 
 
+def test_sending_is_capped_per_identifier_across_addresses(citizen):
+    out = Outbox()
+    for n in range(services.MAX_SENDS_PER_IDENTIFIER):
+        services.request_code(citizen.phone, f"ip-{n}", SECRET, out)
+    with pytest.raises(services.LoginError):
+        services.request_code(citizen.phone, "ip-new", SECRET, out)
+    later = utcnow() + timedelta(minutes=16)  # the window passes: codes again
+    services.request_code(citizen.phone, "ip-new", SECRET, out, now=later)
+
+
+def test_sending_is_capped_per_address_across_identifiers(make_citizen):
+    out = Outbox()
+    citizens = [make_citizen() for _ in range(2)]
+    for n in range(services.MAX_SENDS_PER_IP):
+        services.request_code(f"2099{n:04d}", "cafe-ip", SECRET, out)  # unknown numbers count too
+    with pytest.raises(services.LoginError):
+        services.request_code(citizens[0].phone, "cafe-ip", SECRET, out)
+    services.request_code(citizens[1].phone, "home-ip", SECRET, out)  # elsewhere: fine
+    assert len(out.sent) == 1
+
+
+def test_wrong_codes_are_capped_per_address(citizen, make_citizen):
+    """Codes asked for from one address and guessed wrong there: after the cap, no code is
+    accepted from that address for a while; the citizen elsewhere is not affected."""
+    out = Outbox()
+    others = [make_citizen() for _ in range(services.MAX_FAILED_VERIFICATIONS_PER_IP // 5 + 1)]
+    for other in others:  # five wrong guesses each: below the per-code limit every time
+        services.request_code(other.phone, "guesser", SECRET, out)
+        for _ in range(5):
+            with pytest.raises(services.LoginError):
+                services.verify_code(other.phone, "000000", "guesser", SECRET)
+    services.request_code(citizen.phone, "own", SECRET, out)
+    with pytest.raises(services.LoginError):  # even the right code, from the guessing address
+        services.verify_code(citizen.phone, out.sent[-1][1], "guesser", SECRET)
+    assert services.verify_code(citizen.phone, out.sent[-1][1], "own", SECRET).id == citizen.id
+
+
+def test_proxy_hops_make_the_forwarded_address_the_client(database_url):
+    from tests.conftest import make_app
+
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        app = make_app(database_url, PROXY_HOPS=hops)
+        seen = {}
+
+        @app.get("/_whoami")
+        def whoami():  # type: ignore[no-untyped-def]
+            from flask import request
+
+            seen["ip"] = request.remote_addr
+            return ""
+
+        app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert seen["ip"] == expected
+
+
 def test_unknown_identifier_sends_nothing_and_reveals_nothing(app_ctx):
     out = Outbox()
     result = services.request_code("20999999", "ip", SECRET, out)
