@@ -125,23 +125,23 @@ def test_wrong_codes_are_capped_per_address(citizen, make_citizen):
     assert services.verify_code(citizen.phone, out.sent[-1][1], "own", SECRET).id == citizen.id
 
 
-def test_proxy_hops_make_the_forwarded_address_the_client(database_url):
+@pytest.mark.parametrize(("hops", "expected"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_proxy_hops_make_the_forwarded_address_the_client(database_url, hops, expected):
+    from flask import request
+
     from tests.conftest import make_app
 
-    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
-        app = make_app(database_url, PROXY_HOPS=hops)
-        seen = {}
+    app = make_app(database_url, PROXY_HOPS=hops)
+    seen: dict[str, str | None] = {}
 
-        @app.get("/_whoami")
-        def whoami():  # type: ignore[no-untyped-def]
-            from flask import request
+    @app.get("/_whoami")
+    def whoami():  # type: ignore[no-untyped-def]
+        seen["ip"] = request.remote_addr
+        return ""
 
-            seen["ip"] = request.remote_addr
-            return ""
-
-        app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"},
-                              environ_base={"REMOTE_ADDR": "127.0.0.1"})
-        assert seen["ip"] == expected
+    app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert seen["ip"] == expected
 
 
 def test_unknown_identifier_sends_nothing_and_reveals_nothing(app_ctx):
