@@ -68,9 +68,19 @@ class ExportGateway:
         }
         csv_path = month_dir / "entries.csv"
         with _locked(csv_path):
-            self._append_csv(csv_path, row)
-            self._update_citizen_page(month_dir, d, record_id)
+            # A resend with the same request id (a worker's lease ran out mid-send) is
+            # answered as done without a second row, like the record's 412.
+            if d.request_id not in self._request_ids(csv_path):
+                self._append_csv(csv_path, row)
+                self._update_citizen_page(month_dir, d, record_id)
         return Outcome(Result.DONE, record_id=record_id)
+
+    @staticmethod
+    def _request_ids(path: Path) -> set[str]:
+        if not path.exists():
+            return set()
+        with open(path, encoding="utf-8", newline="") as f:
+            return {row["request_id"] for row in csv.DictReader(f)}
 
     @staticmethod
     def _append_csv(path: Path, row: dict[str, object]) -> None:

@@ -58,3 +58,19 @@ def test_a_delivery_never_shows_the_cpr_number_in_its_repr():
     d = Delivery(op=Op.CREATE, request_id="r", cpr="0703851234", record_id=None, body=None,
                  lookup_request_id="r")
     assert "0703851234" not in repr(d) and "0703851234" not in str(d)
+
+
+def test_a_resend_with_the_same_request_id_writes_no_second_row(tmp_path):
+    from joblog_app.record.export import ExportGateway
+    from joblog_app.record.gateway import Delivery, Op, Result
+
+    gateway = ExportGateway(tmp_path, "999", b"key")
+    d = Delivery(op=Op.CREATE, request_id="req-1", cpr="0703851234", record_id=None,
+                 body={"kind": "JOB_APPLICATION", "employer": "Netto"}, lookup_request_id="req-1",
+                 citizen_label="Olena", month="2026-11")
+    first, again = gateway.deliver(d), gateway.deliver(d)
+    assert first.result == again.result == Result.DONE and first.record_id == again.record_id
+    with open(tmp_path / "999" / "2026-11" / "entries.csv", encoding="utf-8") as f:
+        assert [r["request_id"] for r in csv.DictReader(f)] == ["req-1"]
+    [state] = (tmp_path / "999" / "2026-11").glob("citizen-*.jsonl")
+    assert len(state.read_text(encoding="utf-8").splitlines()) == 1
