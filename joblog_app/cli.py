@@ -80,7 +80,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{state:10} {count}")
         health = services.queue_health()
         age = "-" if health.oldest_pending_seconds is None else f"{health.oldest_pending_seconds:.0f}s"
-        click.echo(f"queue depth {health.depth}, oldest pending {age}")
+        click.echo(f"queue depth {health.depth}, oldest pending {age}, "
+                   f"waiting for staff {health.waiting}")
         for a in services.failed_entries():
             click.echo(f"failed #{a.id} citizen #{a.citizen_id} {a.kind.value}: {a.record_error}")
 

@@ -75,7 +75,9 @@ def accessibility():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def health():  # type: ignore[no-untyped-def]
-    """Liveness plus the record queue: depth and the age of the oldest pending entry."""
+    """Liveness plus the record queue: depth, the age of the oldest pending entry, and how
+    many entries wait for staff (no CPR number or no gateway)."""
     queue = record.queue_health()
     return jsonify(status="ok", record_queue_depth=queue.depth,
-                   record_oldest_pending_seconds=queue.oldest_pending_seconds)
+                   record_oldest_pending_seconds=queue.oldest_pending_seconds,
+                   record_waiting=queue.waiting)

@@ -100,14 +100,21 @@ def failed_entries(limit: int = 100) -> list[Activity]:
 
 @dataclass(frozen=True)
 class QueueHealth:
-    depth: int
+    depth: int  # pending or being sent
     oldest_pending_seconds: float | None
+    waiting: int  # cannot be sent yet (no CPR number, no gateway): staff must act
 
 
 def queue_health(now: datetime | None = None) -> QueueHealth:
+    """The relay's queue. The age of a pending entry counts from when it last changed
+    (``updated_at``: created, or edited after it was synced); the relay's own retries do not
+    touch that, so an entry that keeps failing grows older, and one edited long after it was
+    created is not reported as stuck since its creation."""
     now = now or utcnow()
-    depth, oldest = db.session.execute(
-        sa.select(sa.func.count(Activity.id), sa.func.min(Activity.created_at))
-        .where(Activity.record_state.in_([RecordState.PENDING, RecordState.SENDING]))
+    on_the_way = Activity.record_state.in_([RecordState.PENDING, RecordState.SENDING])
+    depth, oldest, waiting = db.session.execute(
+        sa.select(sa.func.count(sa.case((on_the_way, 1))),
+                  sa.func.min(sa.case((on_the_way, Activity.updated_at))),
+                  sa.func.count(sa.case((Activity.record_state == RecordState.WAITING, 1))))
     ).one()
-    return QueueHealth(depth, (now - oldest).total_seconds() if oldest else None)
+    return QueueHealth(depth, (now - oldest).total_seconds() if oldest else None, waiting)

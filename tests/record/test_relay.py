@@ -247,10 +247,24 @@ def test_cpr_is_encrypted_masked_and_format_checked(app_ctx, make_citizen):
 
 def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
     user = _citizen(make_citizen)
-    _application(user)
+    a = _application(user)
     time.sleep(0.01)
     health = client.get("/healthz").get_json()
     assert health["record_queue_depth"] == 1 and health["record_oldest_pending_seconds"] > 0
+    # Synced, then edited two days after it was made: pending since the edit, not since then.
+    relay_pending_activities()
+    db.session.execute(sa.update(Activity).where(Activity.id == a.id).values(
+        created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    activities.update_activity(reload(a), {"organisation": "Netto", "title": "Truckfører",
+                                           "occurred_on": today(), "method": "advertised",
+                                           "status": "applied"})
+    health = client.get("/healthz").get_json()
+    assert health["record_queue_depth"] == 1 and health["record_oldest_pending_seconds"] < 60
+    # Entries that wait for staff are counted apart.
+    _application(_citizen(make_citizen, cpr=None))
+    relay_pending_activities()
+    assert client.get("/healthz").get_json()["record_waiting"] == 1
 
 
 def test_entries_replayed_from_a_phones_queue_and_assisted_entries_use_the_same_relay(
