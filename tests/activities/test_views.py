@@ -182,6 +182,22 @@ def test_history_filters_return_the_list_fragment(logged_in):
     assert "<html" in restore.get_data(as_text=True)
 
 
+def test_history_filters_by_status_and_by_kind_and_status_together(logged_in):
+    logged_in.post("/activities/new/application", _app_form(title="Lagermedarbejder"))
+    logged_in.post("/activities/new/application", _app_form(title="Chauffør", status="interview"))
+    logged_in.post("/activities/new/planned_job", {"organisation": "Arla", "title": "Mejerist",
+                                                    "client_uuid": str(uuid.uuid4())})
+    fragment = {"HX-Request": "true", "HX-Target": "history-list"}
+    html = logged_in.get("/activities/history?status=interview", headers=fragment).get_data(as_text=True)
+    assert "Chauffør" in html and "Lagermedarbejder" not in html and "Mejerist" not in html
+    html = logged_in.get("/activities/history?kind=application&status=applied",
+                         headers=fragment).get_data(as_text=True)
+    assert "Lagermedarbejder" in html and "Chauffør" not in html and "Mejerist" not in html
+    html = logged_in.get("/activities/history?kind=planned_job&status=applied",
+                         headers=fragment).get_data(as_text=True)
+    assert "Mejerist" not in html and "Lagermedarbejder" not in html  # nothing matches both
+
+
 def test_history_ignores_bad_filters(logged_in):
     r = logged_in.get("/activities/history?month=2026-13&kind=x&status=<b>")
     assert r.status_code == 200

@@ -64,7 +64,8 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
 
 
 @pytest.mark.parametrize(("n", "expected"), [
-    (1, "تسجيل واحد"), (2, "تسجيلان"), (3, "3 تسجيلات"), (11, "11 تسجيلًا"), (99, "99 تسجيلًا"),
+    (0, "لا توجد تسجيلات"), (1, "تسجيل واحد"), (2, "تسجيلان"), (3, "3 تسجيلات"),
+    (11, "11 تسجيلًا"), (99, "99 تسجيلًا"),
     (100, "100 تسجيل"), (103, "103 تسجيلات"),
 ])
 def test_arabic_uses_all_six_forms_in_gettext_order(n, expected, tmp_path):
