@@ -39,10 +39,16 @@ def test_login_lands_on_home_in_the_citizens_language(live, make_citizen, phone)
     assert_lang(page, "ar", "home after reload")
 
 
-def test_register_each_kind(live, make_citizen, phone):
-    citizen = make_citizen("en")
+# The journeys in every language: the screens differ (words, direction), the steps do not.
+ALL_LANGUAGES = pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+
+
+@ALL_LANGUAGES
+def test_register_each_kind(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang)
     page = phone.page
     login(phone, live, citizen)
+    assert_lang(page, lang, "home")
     day = today()
 
     # 1. Job application, with a choice under "More details".
@@ -132,8 +138,9 @@ def test_register_each_kind(live, make_citizen, phone):
     assert page.locator("h1").count() == 1, "the filtered list must not nest a second page"
 
 
-def test_planned_job_becomes_an_application_with_one_tap(live, make_citizen, phone):
-    citizen = make_citizen("en", planned=("Føtex Lyngby", "Kassemedarbejder"))
+@ALL_LANGUAGES
+def test_planned_job_becomes_an_application_with_one_tap(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang, planned=("Føtex Lyngby", "Kassemedarbejder"))
     page = phone.page
     login(phone, live, citizen)
     planned_item = entry_with(page, PLANNED, "Føtex Lyngby")
@@ -155,8 +162,9 @@ def test_planned_job_becomes_an_application_with_one_tap(live, make_citizen, pho
     assert planned.converted_to_id == app.id
 
 
-def test_follow_up_of_a_coffee_meeting_from_home(live, make_citizen, phone):
-    citizen = make_citizen("en", coffee=("ISS Facility Services", "Mads Holm"))
+@ALL_LANGUAGES
+def test_follow_up_of_a_coffee_meeting_from_home(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang, coffee=("ISS Facility Services", "Mads Holm"))
     page = phone.page
     login(phone, live, citizen)
     item = entry_with(page, FOLLOW_UPS, "ISS Facility Services")
@@ -179,8 +187,9 @@ def test_follow_up_of_a_coffee_meeting_from_home(live, make_citizen, phone):
         "ISS Facility Services", "Mads Holm", "Samtale på fredag.", today())
 
 
-def test_edit_and_delete_an_entry(live, make_citizen, phone):
-    citizen = make_citizen("en", applications=(("Bilka Ishøj", "Chauffør"),
+@ALL_LANGUAGES
+def test_edit_and_delete_an_entry(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang, applications=(("Bilka Ishøj", "Chauffør"),
                                                ("Coop Valby", "Kassemedarbejder")))
     page = phone.page
     login(phone, live, citizen)
@@ -218,8 +227,9 @@ def test_edit_and_delete_an_entry(live, make_citizen, phone):
     assert deleted.deleted_at is not None
 
 
-def test_validation_error_inline_then_fixed(live, make_citizen, phone):
-    citizen = make_citizen("en")
+@ALL_LANGUAGES
+def test_validation_error_inline_then_fixed(live, make_citizen, phone, lang):
+    citizen = make_citizen(lang)
     page = phone.page
     login(phone, live, citizen)
     page.goto("/activities/new/application")
