@@ -310,3 +310,22 @@ def test_switch_language_with_the_footer(live, make_citizen, phone):
 def test_pages_need_login(phone, path):
     phone.page.goto(path)
     assert phone.page.url == phone.url("/login")
+
+
+@pytest.mark.parametrize("lang", ["da", "ar"])
+def test_printed_month_shows_the_entries_without_menus(live, make_citizen, phone, lang):
+    """The monthly overview a citizen shows a caseworker: on paper only the sheet."""
+    citizen = make_citizen(lang, applications=(("Bilka Ishøj", "Chauffør"),))
+    page = phone.page
+    login(phone, live, citizen)
+    page.goto(f"/activities/history/print?month={today():%Y-%m}")
+    page.emulate_media(media="print")
+    expect(page.locator(".print-table")).to_be_visible()
+    expect(page.locator(".print-table")).to_contain_text("Bilka Ishøj")
+    for chrome in ("header.top", "footer.bottom", ".skip-link", "#messages"):
+        expect(page.locator(chrome)).to_be_hidden()
+    assert_lang(page, lang, "print view")
+    pdf = page.pdf(format="A4")  # it really prints
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+    page.emulate_media(media="screen")
+    expect(page.locator("header.top")).to_be_visible()
