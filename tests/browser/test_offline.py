@@ -164,6 +164,35 @@ def test_answer_lost_after_the_server_committed_leaves_one_row(live, make_citize
     assert queued(page) == []
 
 
+@pytest.mark.parametrize(("status", "headers"), [(429, {"Retry-After": "120"}), (503, {})])
+def test_busy_server_keeps_the_entry_and_backs_off(live, make_citizen, new_page, status, headers):
+    """429 (obeying Retry-After) and 5xx keep the queued entry and push its next try back
+    (exponential backoff with jitter); "Send now" sends it once the server is well."""
+    phone = new_page(service_workers="block")  # so Playwright's routing sees the request
+    page = phone.page
+    citizen = make_citizen("en")
+    login(phone, live, citizen)
+    page.route("**/sync/entries", lambda route: route.fulfill(
+        status=status, headers=headers, content_type="application/json", body="{}"))
+    page.evaluate("""([owner, day]) => JoblogQueue.put({uuid: crypto.randomUUID(), owner: owner,
+        kind: 'application', fields: {organisation: 'Irma', title: 'Bager',
+        occurred_on: day, method: 'advertised', status: 'applied'}})""",
+                  [page.get_attribute("body", "data-owner"), today().isoformat()])
+    started = page.evaluate("Date.now()")
+    page.click("[data-queue-send]")
+    eventually(page, "JoblogQueue.all().then(q => q.length === 1 && q[0].attempts === 1)")
+    (entry,) = queued(page)
+    wait_ms = entry["nextAttemptAt"] - started
+    # First retry: base 2-4 s with jitter; never sooner than Retry-After.
+    assert (120_000 <= wait_ms <= 125_000) if status == 429 else (1_000 <= wait_ms <= 10_000)
+    assert entry["state"] == "waiting" and rows(live, citizen) == []
+    page.unroute("**/sync/entries")
+    phone.watch.errors[:] = [e for e in phone.watch.errors if str(status) not in e]
+    page.click("[data-queue-send]")  # "Send now" does not wait for the backoff
+    wait_until_sent(page)
+    assert [r.title for r in rows(live, citizen)] == ["Bager"]
+
+
 def test_entries_queued_when_the_browser_closed_are_sent_on_reopening(live, make_citizen,
                                                                        new_page, tmp_path):
     profile = tmp_path / "profile"
