@@ -70,6 +70,14 @@
     box.appendChild(p);
   }
 
+  // A citizen's phone keeps entries that are not sent yet: ask once per page that the
+  // browser never clears this site's storage on its own (no prompt in Chromium).
+  if (owner && navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then(function (yes) {
+      return yes || navigator.storage.persist();
+    }).catch(function () {});
+  }
+
   // --- Service worker ------------------------------------------------------------------
   function worker(message) {
     if (!("serviceWorker" in navigator)) { return; }

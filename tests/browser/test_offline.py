@@ -164,6 +164,23 @@ def test_answer_lost_after_the_server_committed_leaves_one_row(live, make_citize
     assert queued(page) == []
 
 
+def test_persistent_storage_is_asked_for_when_the_citizen_opens_the_app(live, make_citizen,
+                                                                          new_page):
+    phone = new_page()
+    page = phone.page
+    page.context.add_init_script("""(() => {
+        window.__persistAsked = 0;
+        const ask = navigator.storage.persist.bind(navigator.storage);
+        const persisted = navigator.storage.persisted.bind(navigator.storage);
+        navigator.storage.persisted = () => persisted().then(() => false);
+        navigator.storage.persist = () => { window.__persistAsked += 1; return ask(); };
+    })()""")
+    page.goto("/login")
+    assert page.evaluate("window.__persistAsked") == 0  # nobody's entries here yet
+    login(phone, live, make_citizen("en"))
+    eventually(page, "window.__persistAsked >= 1")
+
+
 @pytest.mark.parametrize(("status", "headers"), [(429, {"Retry-After": "120"}), (503, {})])
 def test_busy_server_keeps_the_entry_and_backs_off(live, make_citizen, new_page, status, headers):
     """429 (obeying Retry-After) and 5xx keep the queued entry and push its next try back
@@ -178,8 +195,10 @@ def test_busy_server_keeps_the_entry_and_backs_off(live, make_citizen, new_page,
         kind: 'application', fields: {organisation: 'Irma', title: 'Bager',
         occurred_on: day, method: 'advertised', status: 'applied'}})""",
                   [page.get_attribute("body", "data-owner"), today().isoformat()])
+    send_now = page.locator("[data-queue-send]")
+    expect(send_now).to_be_visible()  # the queue shows the entry first
     started = page.evaluate("Date.now()")
-    page.click("[data-queue-send]")
+    send_now.click()
     eventually(page, "JoblogQueue.all().then(q => q.length === 1 && q[0].attempts === 1)")
     (entry,) = queued(page)
     wait_ms = entry["nextAttemptAt"] - started
@@ -188,7 +207,8 @@ def test_busy_server_keeps_the_entry_and_backs_off(live, make_citizen, new_page,
     assert entry["state"] == "waiting" and rows(live, citizen) == []
     page.unroute("**/sync/entries")
     phone.watch.errors[:] = [e for e in phone.watch.errors if str(status) not in e]
-    page.click("[data-queue-send]")  # "Send now" does not wait for the backoff
+    expect(send_now).to_be_visible()
+    send_now.click()  # "Send now" does not wait for the backoff
     wait_until_sent(page)
     assert [r.title for r in rows(live, citizen)] == ["Bager"]
 
