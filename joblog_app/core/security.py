@@ -29,6 +29,9 @@ def add_security_headers(response: Response) -> Response:
     h["Referrer-Policy"] = "same-origin"
     h["X-Frame-Options"] = "DENY"
     h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # A page of another site that opened ours (or that we open) gets no window reference
+    # to it: no navigating our tab, no counting its frames (cross-site leaks).
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
     if not current_app.config["IS_LOCAL"]:
         h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages carry personal data (or a login identifier): nothing may stay in a shared

@@ -22,6 +22,7 @@ def test_headers_on_every_page(client):
     assert "unsafe-inline" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert r.headers["Cache-Control"] == "no-store"
     assert "HX-Request" in r.headers["Vary"]
     assert "Strict-Transport-Security" not in r.headers  # local development only
