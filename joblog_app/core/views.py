@@ -80,4 +80,4 @@ def health():  # type: ignore[no-untyped-def]
     queue = record.queue_health()
     return jsonify(status="ok", record_queue_depth=queue.depth,
                    record_oldest_pending_seconds=queue.oldest_pending_seconds,
-                   record_waiting=queue.waiting)
+                   record_waiting=queue.waiting, record_failed=queue.failed)

@@ -103,6 +103,7 @@ class QueueHealth:
     depth: int  # pending or being sent
     oldest_pending_seconds: float | None
     waiting: int  # cannot be sent yet (no CPR number, no gateway): staff must act
+    failed: int  # refused by the record: staff must act (flask record status lists them)
 
 
 def queue_health(now: datetime | None = None) -> QueueHealth:
@@ -112,9 +113,11 @@ def queue_health(now: datetime | None = None) -> QueueHealth:
     created is not reported as stuck since its creation."""
     now = now or utcnow()
     on_the_way = Activity.record_state.in_([RecordState.PENDING, RecordState.SENDING])
-    depth, oldest, waiting = db.session.execute(
+    depth, oldest, waiting, failed = db.session.execute(
         sa.select(sa.func.count(sa.case((on_the_way, 1))),
                   sa.func.min(sa.case((on_the_way, Activity.updated_at))),
-                  sa.func.count(sa.case((Activity.record_state == RecordState.WAITING, 1))))
+                  sa.func.count(sa.case((Activity.record_state == RecordState.WAITING, 1))),
+                  sa.func.count(sa.case((Activity.record_state == RecordState.FAILED, 1))))
     ).one()
-    return QueueHealth(depth, (now - oldest).total_seconds() if oldest else None, waiting)
+    return QueueHealth(depth, (now - oldest).total_seconds() if oldest else None, waiting,
+                       failed)

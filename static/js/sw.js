@@ -150,3 +150,8 @@ self.addEventListener("sync", function (event) {
     }));
   }
 });
+
+// Each time the browser starts this worker (a page opens, a push or sync arrives), entries
+// that are due are sent: a phone that was offline when the app was closed catches up
+// without the citizen opening a form. Best effort: pages and Background Sync also flush.
+JoblogQueue.flush().catch(function () {});

@@ -265,6 +265,12 @@ def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
     _application(_citizen(make_citizen, cpr=None))
     relay_pending_activities()
     assert client.get("/healthz").get_json()["record_waiting"] == 1
+    # So are entries the record refused: what monitoring alerts staff about.
+    db.session.execute(sa.update(Activity).where(Activity.id == a.id).values(
+        record_state=RecordState.FAILED, record_error="HTTP 400 INVALID_DATE"))
+    db.session.commit()
+    health = client.get("/healthz").get_json()
+    assert (health["record_failed"], health["record_queue_depth"]) == (1, 0)
 
 
 def test_entries_replayed_from_a_phones_queue_and_assisted_entries_use_the_same_relay(
