@@ -86,8 +86,15 @@ def lighthouse(url: str, out: Path, headers: Path | None) -> Run:
            "--chrome-flags=" + " ".join(c.CHROMIUM_FLAGS)]
     if headers is not None:
         cmd.append(f"--extra-headers={headers}")
-    done = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": c.CHROMIUM},
-                          capture_output=True, text=True, timeout=300)
+    # On a loaded machine Chromium's trace sometimes misses the navigation (NO_NAVSTART):
+    # Lighthouse itself says to run it again, so a run that failed that way is redone once.
+    for attempt in (1, 2):
+        out.unlink(missing_ok=True)
+        done = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": c.CHROMIUM},
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode == 0 and out.exists() and not json.loads(out.read_text()).get("runtimeError"):
+            break
+        c.log(f"lighthouse run failed (attempt {attempt}): {done.stderr.strip()[-300:]}")
     if done.returncode != 0 or not out.exists():
         raise SystemExit(f"lighthouse failed ({done.returncode}):\n{done.stderr[-2000:]}")
     report = json.loads(out.read_text())
