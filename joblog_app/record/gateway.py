@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
+import requests.auth
 from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("joblog.record")
@@ -29,6 +30,19 @@ class Result(enum.StrEnum):
     DONE = "done"
     RETRY = "retry"  # transient: 5xx, 429, 401 after one refresh, 409, network errors
     FAILED = "failed"  # the record refused it: staff must act
+
+
+class _Bearer(requests.auth.AuthBase):
+    """The OAuth2 bearer token as requests' ``auth``: a plain Authorization header would be
+    replaced by credentials from the worker user's ~/.netrc (requests reads it whenever no
+    ``auth`` is given), and every call would then be refused."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self.token}"
+        return r
 
 
 @dataclass(frozen=True)
@@ -128,7 +142,8 @@ class HttpGateway:
         for attempt in range(2):
             r = self.session.request(
                 method, self.base_url + path, json=json, timeout=self.timeout,
-                headers={"Authorization": f"Bearer {token}", "x-requestId": delivery.request_id,
+                auth=_Bearer(token),
+                headers={"x-requestId": delivery.request_id,
                          "x-civilRegistrationIdentifier": delivery.cpr},
             )
             if r.status_code != 401 or attempt:

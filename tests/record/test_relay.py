@@ -109,6 +109,17 @@ def test_backoff_base_comes_from_configuration(app, connected, make_citizen):
     assert 30 <= wait <= 61  # first retry: base x 2 x jitter in [0.5, 1]
 
 
+def test_a_netrc_of_the_worker_user_does_not_replace_the_bearer_token(connected, make_citizen,
+                                                                      tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password something\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    a = _application(_citizen(make_citizen))
+    relay_pending_activities()
+    assert reload(a).record_state == RecordState.SYNCED
+
+
 def test_expired_token_is_refreshed_once(connected, make_citizen):
     user = _citizen(make_citizen)
     first, second = _application(user), _application(user, title="Lager")
