@@ -46,10 +46,12 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 class ExportGateway:
-    def __init__(self, folder: str | Path, municipality_code: str, name_key: bytes = b"") -> None:
+    def __init__(self, folder: str | Path, municipality_code: str, name_key: bytes) -> None:
         self.folder = Path(folder) / municipality_code
         # Keys the per-citizen file names: an unkeyed hash of a CPR number is easy to reverse
         # (there are only a few million of them).
+        if not name_key:
+            raise ValueError("the export gateway needs a key for its file names")
         self.name_key = name_key
 
     def deliver(self, d: Delivery) -> Outcome:

@@ -68,7 +68,9 @@ class Gateways:
         cfg = current_app.config
         self._http: HttpGateway | None = None
         self._cfg = {k: cfg[k] for k in cfg if k.startswith("RECORD_")}
-        self._cpr_key = cfg["CPR_KEY"]
+        # Export file names are keyed with a key derived from the CPR key (never the key itself).
+        self._export_name_key = hashlib.sha256(
+            b"export-file-names:" + str(cfg["CPR_KEY"]).encode()).digest()
 
     def for_municipality(self, municipality: Municipality) -> RecordGateway | None:
         kind = municipality.record_gateway
@@ -81,9 +83,8 @@ class Gateways:
                                          pool_size=int(c["RECORD_SEND_THREADS"]) * 2)
             return self._http
         if kind == RecordGatewayKind.EXPORT:
-            # File names keyed with a key derived from the CPR key (never the key itself).
-            name_key = hashlib.sha256(b"export-file-names:" + str(self._cpr_key).encode()).digest()
-            return ExportGateway(self._cfg["RECORD_EXPORT_DIR"], municipality.code, name_key)
+            return ExportGateway(self._cfg["RECORD_EXPORT_DIR"], municipality.code,
+                                 self._export_name_key)
         return None
 
 
