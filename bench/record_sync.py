@@ -228,11 +228,13 @@ def make_pending(env: dict[str, str], entries: int, citizens: int) -> dict[str, 
 
     from joblog_app import create_app
     from joblog_app.activities.models import Activity, ActivityKind, RecordState
-    from joblog_app.auth.models import Municipality, RecordGatewayKind, Role, User
+    from joblog_app.auth.models import Municipality, Role, User
+    from joblog_app.citizens import cpr
+    from joblog_app.citizens.models import BenefitGroup
+    from joblog_app.citizens.services import new_profile
     from joblog_app.extensions import db
-    from joblog_app.progress.models import BenefitGroup
-    from joblog_app.progress.services import new_profile
-    from joblog_app.record import cpr
+    from joblog_app.record.models import RecordGatewayKind
+    from joblog_app.record.services import set_gateway
 
     started = time.monotonic()
     saved = dict(os.environ)
@@ -246,7 +248,7 @@ def make_pending(env: dict[str, str], entries: int, citizens: int) -> dict[str, 
         municipality = db.session.scalar(sa.select(Municipality).where(Municipality.code == "999"))
         if municipality is None:
             raise SystemExit("no demo municipality 999: did flask seed-demo run?")
-        municipality.record_gateway = RecordGatewayKind.HTTP
+        set_gateway(municipality, RecordGatewayKind.HTTP)
         db.session.execute(sa.update(Activity).values(record_state=RecordState.LOCAL))
         # Invented CPR numbers: a different birth date per citizen, serial 1000 + n.
         first = db.session.scalar(sa.select(sa.func.count(User.id)))  # new phone numbers

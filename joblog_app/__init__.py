@@ -43,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.context_processor(i18n.template_context)
 
-    from .core.database import configure_engine
+    from .core.database import commit_request, configure_engine
 
     with app.app_context():
         configure_engine()
@@ -60,6 +60,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
+    from . import citizens, record
+
+    citizens.init_app(app)
+    record.init_app(app)
+
     from . import htmx
     from .auth.sessions import init_login
     from .core.security import add_security_headers
@@ -70,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(htmx.add_vary)
     app.after_request(i18n.add_content_language)
     app.after_request(add_security_headers)
+    app.after_request(commit_request)  # runs first: after_request hooks run in reverse order
 
     from .cli import register_cli
 

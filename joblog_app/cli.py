@@ -1,4 +1,7 @@
-"""Flask commands: ``flask seed-demo``, ``flask translate ...``."""
+"""App-wide Flask commands: ``flask seed-demo``, ``flask worker``, ``flask translate ...``.
+
+Each feature adds its own group in its package (``flask record``, ``flask citizens``).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,10 @@ def register_cli(app: Flask) -> None:
         if if_empty and has_users():
             click.echo("Demo data: the database already has users; nothing added.")
         else:
+            from .extensions import db
+
             seed()
+            db.session.commit()
             click.echo("Demo data created.")
         click.echo("Log in as a demo citizen with one of these phone numbers;")
         click.echo("the one-time code is printed in this server's log:")
@@ -33,13 +39,21 @@ def register_cli(app: Flask) -> None:
                        f"{citizen.group.value})")
 
     @app.cli.command("worker")
-    @click.option("--once", is_flag=True, help="Relay what is due now, then stop (cron, tests).")
+    @click.option("--once", is_flag=True, help="Run each job once over what is due now, then stop.")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between idle polls.")
-    def worker(once: bool, interval: float) -> None:
-        """Background work: relay pending entries to the municipal record."""
-        from .record.worker import run
+    @click.option("--job", "jobs", multiple=True, help="Run only this job (repeatable).")
+    def worker(once: bool, interval: float, jobs: tuple[str, ...]) -> None:
+        """Background work: run every registered job (joblog_app/worker.py) until stopped."""
+        from .worker import registered_jobs, run
 
-        run(once=once, interval=interval)
+        known = [job.name for job in registered_jobs()]
+        unknown = [name for name in jobs if name not in known]
+        if unknown:
+            raise click.ClickException(f"no such job: {', '.join(unknown)} (jobs: {', '.join(known)})")
+        totals = run(once=once, interval=interval, only=list(jobs) or None)
+        if once:
+            for name, handled in totals.items():
+                click.echo(f"{name}: {handled}")
 
     @app.cli.command("record-service")
     @click.option("--host", default="127.0.0.1", show_default=True)
@@ -66,69 +80,6 @@ def register_cli(app: Flask) -> None:
               {"latency_ms": latency_ms, "error_rate": error_rate,
                "rate_limit_rate": rate_limit_rate, "retry_after": retry_after,
                "drop_after_store_rate": drop_after_store_rate})
-
-    @app.cli.group("record")
-    def record() -> None:
-        """Delivery to the municipal record: status and retries (administrators)."""
-
-    @record.command("status")
-    def record_status() -> None:
-        """Counts by state, queue health and the failed entries with their reasons."""
-        from .record import services
-
-        for state, count in sorted(services.counts_by_state().items()):
-            click.echo(f"{state:10} {count}")
-        health = services.queue_health()
-        age = "-" if health.oldest_pending_seconds is None else f"{health.oldest_pending_seconds:.0f}s"
-        click.echo(f"queue depth {health.depth}, oldest pending {age}, "
-                   f"waiting for staff {health.waiting}")
-        for a in services.failed_entries():
-            click.echo(f"failed #{a.id} citizen #{a.citizen_id} {a.kind.value}: {a.record_error}")
-
-    @record.command("retry")
-    @click.argument("activity_ids", nargs=-1, type=int)
-    def record_retry(activity_ids: tuple[int, ...]) -> None:
-        """Send failed entries again (all, or the given ids)."""
-        from .record import services
-
-        n = services.retry_failed(list(activity_ids) or None)
-        click.echo(f"{n} entries will be sent again.")
-
-    @record.command("gateway")
-    @click.argument("municipality_code")
-    @click.argument("kind", type=click.Choice(["http", "export", "none"]))
-    def record_gateway(municipality_code: str, kind: str) -> None:
-        """Choose how a municipality's entries reach the record."""
-        import sqlalchemy as sa
-
-        from .auth.models import Municipality, RecordGatewayKind
-        from .extensions import db
-        from .record import services
-
-        m = db.session.scalar(sa.select(Municipality).where(Municipality.code == municipality_code))
-        if m is None:
-            raise click.ClickException(f"no municipality with code {municipality_code}")
-        services.set_gateway(m, RecordGatewayKind(kind))
-        click.echo(f"{m.name}: gateway {kind}")
-
-    @record.command("cpr")
-    @click.argument("identifier")
-    def record_cpr(identifier: str) -> None:
-        """Put a citizen's CPR number on file (asked for, never an argument: shell history)."""
-        from .auth.services import find_citizen
-        from .record import services
-        from .record.cpr import CprError, mask, normalize
-
-        user = find_citizen(identifier)
-        if user is None:
-            raise click.ClickException("no active citizen with that phone number or e-mail")
-        raw = click.prompt("CPR number", hide_input=True)
-        try:
-            number = normalize(raw)
-        except CprError:
-            raise click.ClickException("that is not a CPR number (DDMMYY-XXXX)") from None
-        services.set_cpr(user, number)
-        click.echo(f"{user.name}: CPR {mask(number)} on file; waiting entries will be sent.")
 
     @app.cli.group("translate")
     def translate() -> None:

@@ -49,8 +49,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none). Trusted for that
         # many hops, so login throttles see the citizen's address, not the proxy's.
         "PROXY_HOPS": 0,
-        # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
-        "PAGE_MEMO_SIZE": 512,
         # log (development: codes in the server log) or smtp; production refuses log.
         "CODE_SENDER": "log",
         "INSECURE_LOG_CODES": False,

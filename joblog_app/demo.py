@@ -21,12 +21,13 @@ from .activities.models import (
     PlanTag,
     RecordState,
 )
-from .auth.models import Municipality, RecordGatewayKind, Role, User
+from .auth.models import Municipality, Role, User
+from .citizens import cpr
+from .citizens.models import BenefitGroup
+from .citizens.services import new_profile
 from .core.clock import today
 from .extensions import db
-from .progress.models import BenefitGroup
-from .progress.services import new_profile
-from .record import cpr
+from .record.models import RecordGatewayKind, RecordSettings
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,17 @@ def has_users() -> bool:
 
 
 def seed(rng: random.Random | None = None) -> None:
-    """Create the demo data. Commits."""
+    """Create the demo data. Flushes (the command commits)."""
     rng = rng or random.Random(7)
     day = today()
     municipality = db.session.scalar(sa.select(Municipality).where(Municipality.code == "999"))
     if municipality is None:
         # Entries go to the reference record service (flask record-service) in demos.
-        municipality = Municipality(code="999", name="Demo Kommune",
-                                    record_gateway=RecordGatewayKind.HTTP)
+        municipality = Municipality(code="999", name="Demo Kommune")
         db.session.add(municipality)
         db.session.flush()
+        db.session.add(RecordSettings(municipality_id=municipality.id,
+                                      gateway=RecordGatewayKind.HTTP))
     for name, email, role in DEMO_STAFF:
         if db.session.scalar(sa.select(User).where(User.email == email)) is None:
             db.session.add(User(name=name, email=email, role=role, language="da",
@@ -92,7 +94,7 @@ def seed(rng: random.Random | None = None) -> None:
             profile.cpr_encrypted = cpr.encrypt(demo.cpr)
         db.session.add(profile)
         _history(user, day, demo.this_month, rng)
-    db.session.commit()
+    db.session.flush()
 
 
 def _history(user: User, day: date, this_month: int, rng: random.Random) -> None:

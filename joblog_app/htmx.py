@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 
 from flask import Response, make_response, render_template, request
-
-from .core.page_memo import render_memoized
 
 
 def wants_fragment() -> bool:
@@ -25,15 +22,11 @@ def wants_fragment() -> bool:
 
 
 def render(page: str, fragment: str | None = None, status: int = 200,
-           memo: Hashable | None = None, **context: object) -> Response:
-    """The page, or its fragment for htmx. ``memo``: everything the view read to fill
-    ``context`` (hashable); the rendered page is then reused while it is the same
-    (``core/page_memo.py``). Leave it out when the context holds anything else that varies."""
+           **context: object) -> Response:
+    """The page, or its fragment for htmx. Personal pages are rendered every time: nothing
+    is cached, so rendering itself is kept cheap."""
     template = fragment if fragment and wants_fragment() else page
-    if memo is None:
-        return make_response(render_template(template, **context), status)
-    body = render_memoized(template, memo, lambda: render_template(template, **context))
-    return make_response(body, status)
+    return make_response(render_template(template, **context), status)
 
 
 def location(url: str, target: str = "body") -> Response:

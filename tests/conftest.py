@@ -24,9 +24,9 @@ from flask.testing import FlaskClient
 
 from joblog_app import create_app
 from joblog_app.auth.models import Municipality, Role, User
+from joblog_app.citizens.models import BenefitGroup
+from joblog_app.citizens.services import new_profile
 from joblog_app.extensions import db
-from joblog_app.progress.models import BenefitGroup
-from joblog_app.progress.services import new_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("JOBLOG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models_base import utcnow
@@ -67,9 +67,16 @@ def find_by_uuid(citizen_id: int, client_uuid: uuid.UUID) -> Activity | None:
     )
 
 
-# The most frequent write (an htmx Save), so a plain INSERT rather than the ORM's unit of
-# work; column defaults (created_at, client_uuid, versions...) apply all the same.
-_INSERT = sa.insert(Activity.__table__)
+def _insert_unless_repeated(values: dict[str, Any]) -> int | None:
+    """INSERT the entry, or nothing when (citizen, client UUID) exists already: the new id,
+    or None for a repeat. ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL) instead of
+    catching the unique violation, so the rest of the request's transaction (an audit row,
+    say) is never rolled back with it; a plain INSERT, the most frequent write."""
+    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
+    statement = (dialect.insert(Activity.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["citizen_id", "client_uuid"])
+                 .returning(Activity.__table__.c.id))
+    return db.session.execute(statement).scalar()
 
 
 def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *,
@@ -77,11 +84,8 @@ def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *
                     client_uuid: uuid.UUID | None = None,
                     source: Activity | None = None) -> Saved:
     """Save a new entry. Idempotent per (citizen, client UUID): the same content again
-    returns the first entry; other content raises ``ConflictError``. Commits.
-
-    The INSERT comes first and the unique (citizen, client UUID) constraint finds repeats:
-    a new entry, the common case, costs one statement. A repeat rolls the session back.
-    """
+    returns the first entry (a retry, a double tap, or a concurrent request with the same
+    UUID that won the race); other content raises ``ConflictError``. Flushes."""
     client_uuid = client_uuid or uuid.uuid4()
     # As the ORM does, a field left empty is left out: NULL, or the column's default.
     values = {name: value for name, value in _content(kind, data).items()
@@ -91,38 +95,16 @@ def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *
                   # Network leads are private notes about other people: never sent.
                   record_state=RecordState.LOCAL if kind == ActivityKind.NETWORK_LEAD
                   else RecordState.PENDING)
-    # Whatever the caller changed and not yet saved goes out with this transaction too.
-    written = [*db.session.new, *db.session.dirty]
-    try:
-        activity_id = db.session.execute(_INSERT, values).inserted_primary_key[0]
-        if source is not None:
-            _mark_converted(source, activity_id)
-            written.append(source)
-        _commit_expiring_only(written)
-    except IntegrityError:
-        # Sent before (a retry, a double tap), or a concurrent request with the same UUID
-        # won the race: answer as the first time.
-        db.session.rollback()
+    activity_id = _insert_unless_repeated(values)
+    if activity_id is None:
         existing = find_by_uuid(citizen_id, client_uuid)
-        if existing is None:
-            raise
+        if existing is None:  # cannot happen: the conflict was on this very key
+            raise RuntimeError("entry conflict without an entry")
         return _repeat(existing, kind, data)
+    if source is not None:
+        _mark_converted(source, activity_id)
+        db.session.flush()
     return Saved(activity_id, created=True)
-
-
-def _commit_expiring_only(written: list[Any]) -> None:
-    """Commit, then expire only the objects this transaction wrote (they read back as
-    stored), not every object in the session as ``expire_on_commit`` would: nothing changed
-    the others, and reading them again would cost a SELECT each, e.g. the logged-in user,
-    whose language the flash message right after saving asks for."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-    for obj in written:
-        session.expire(obj)
 
 
 def _repeat(existing: Activity, kind: ActivityKind, data: dict[str, Any]) -> Saved:
@@ -152,21 +134,21 @@ def _changed(activity: Activity) -> None:
 
 
 def update_activity(activity: Activity, data: dict[str, Any]) -> Activity:
-    """Replace the fields of ``activity``'s kind with validated data. Commits."""
+    """Replace the fields of ``activity``'s kind with validated data. Flushes."""
     content = {name: _normal(value) for name, value in _content(activity.kind, data).items()}
     if any(getattr(activity, name) != value for name, value in content.items()):
         for name, value in content.items():
             setattr(activity, name, value)
         _changed(activity)
-    db.session.commit()
+    db.session.flush()
     return activity
 
 
 def delete_activity(activity: Activity) -> None:
-    """Soft delete: the relay sends it as a cancellation if it reached the record. Commits."""
+    """Soft delete: the relay sends it as a cancellation if it reached the record. Flushes."""
     activity.deleted_at = utcnow()
     _changed(activity)
-    db.session.commit()
+    db.session.flush()
 
 
 def get_for_citizen(citizen_id: int, activity_id: int) -> Activity | None:

@@ -1,4 +1,6 @@
-"""Municipalities, users, one-time login codes and server-side login sessions."""
+"""Municipalities, users, one-time login codes and server-side login sessions.
+
+A municipality's settings live with the feature they are about (e.g. record/models.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from ..extensions import db
 from ..models_base import enum_column, utcnow
 
 if TYPE_CHECKING:
-    from ..progress.models import CitizenProfile
+    from ..citizens.models import CitizenProfile
 
 
 class Role(enum.StrEnum):
@@ -23,22 +25,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class RecordGatewayKind(enum.StrEnum):
-    """How this municipality's entries reach the record (see record/gateway.py)."""
-
-    HTTP = "http"
-    EXPORT = "export"
-    NONE = "none"
-
-
 class Municipality(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(8), unique=True)  # e.g. the 3-digit kommunekode
     name: Mapped[str] = mapped_column(sa.String(120))
-    record_gateway: Mapped[RecordGatewayKind] = mapped_column(
-        enum_column(RecordGatewayKind, "record_gateway"), default=RecordGatewayKind.NONE,
-        server_default=RecordGatewayKind.NONE.value,
-    )
 
     users: Mapped[list[User]] = relationship(back_populates="municipality")
 

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models_base import utcnow
 from .models import LoginCode, LoginSession, Role, User
-from .senders import CodeNotSent, CodeSender
+from .senders import CodeSender
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_GUESSES = 5
@@ -91,7 +91,7 @@ def _count_codes(*conditions: sa.ColumnElement[bool]) -> int:
 
 def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSender,
                  now: datetime | None = None) -> CodeRequest:
-    """Create and send a code, unless throttled. Commits."""
+    """Create and send a code, unless throttled. Flushes (the request commits)."""
     now = now or utcnow()
     identifier = normalize_identifier(raw_identifier)
     since = now - THROTTLE_WINDOW
@@ -106,6 +106,9 @@ def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSend
 
     user = _find_user(identifier)
     code = f"{secrets.randbelow(10**6):06d}"
+    if user is not None:
+        # Sent first: a code that never left (CodeNotSent) does not count against the limits.
+        sender.send(identifier, code, user.language, user.id)
     db.session.add(
         LoginCode(
             identifier=identifier,
@@ -116,19 +119,14 @@ def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSend
             expires_at=now + CODE_TTL,
         )
     )
-    if user is not None:
-        try:
-            sender.send(identifier, code, user.language, user.id)
-        except CodeNotSent:
-            db.session.rollback()  # a code that never left does not count against the limits
-            raise
-    db.session.commit()
+    db.session.flush()
     return CodeRequest(identifier=identifier, sent=user is not None)
 
 
 def verify_code(identifier: str, code: str, ip: str, secret_key: str,
                 now: datetime | None = None) -> User:
-    """Check a code; on success it is used up and the user returned. Commits."""
+    """Check a code; on success it is used up and the user returned. Flushes: the request
+    commits, also when it answers a wrong code (the wrong guess must count)."""
     now = now or utcnow()
     code = re.sub(r"\s", "", code or "")
     if not re.fullmatch(r"\d{6}", code):
@@ -153,7 +151,7 @@ def verify_code(identifier: str, code: str, ip: str, secret_key: str,
         raise LoginError(_l("Too many wrong tries. Ask for a new code."))
     if not hmac.compare_digest(login_code.code_hash, _hash_code(secret_key, identifier, code)):
         login_code.failed_attempts += 1
-        db.session.commit()
+        db.session.flush()
         raise LoginError(_l("The code is not right. Check the message and try again."))
 
     # Single use, also under concurrency: only one request can flip used_at.
@@ -163,13 +161,10 @@ def verify_code(identifier: str, code: str, ip: str, secret_key: str,
         .values(used_at=now)
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
         raise LoginError(_l("This code does not work any more. Ask for a new code."))
     user = db.session.get(User, login_code.user_id)
     if user is None or not user.is_active:
-        db.session.rollback()
         raise LoginError(_l("This code does not work any more. Ask for a new code."))
-    db.session.commit()
     return user
 
 
@@ -178,14 +173,14 @@ def _hash_token(token: str) -> str:
 
 
 def start_session(user: User, lifetime: timedelta, now: datetime | None = None) -> str:
-    """Create a server-side session and return its secret token. Commits."""
+    """Create a server-side session and return its secret token. Flushes."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     db.session.add(
         LoginSession(token_hash=_hash_token(token), user_id=user.id, created_at=now,
                      last_seen_at=now, expires_at=now + lifetime)
     )
-    db.session.commit()
+    db.session.flush()
     return token
 
 
@@ -217,20 +212,18 @@ def user_for_session(token: str, idle_limit: timedelta, now: datetime | None = N
     if now - last_seen_at > SEEN_RESOLUTION:
         db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id)
                            .values(last_seen_at=now))
-        db.session.commit()
     return user
 
 
 def end_session(token: str, now: datetime | None = None) -> None:
-    """Revoke a session server-side (logout). Commits."""
+    """Revoke a session server-side (logout). The request commits."""
     db.session.execute(
         sa.update(LoginSession)
         .where(LoginSession.token_hash == _hash_token(token), LoginSession.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
-    db.session.commit()
 
 
 def set_language(user: User, language: str) -> None:
+    """The user's own language, for pages, messages and reminders. The request commits."""
     user.language = language
-    db.session.commit()

@@ -1,7 +1,9 @@
-"""Engine settings: SQLite in WAL mode with foreign keys; nothing happens at import time."""
+"""Engine settings (SQLite in WAL mode with foreign keys) and the request's commit point;
+nothing happens at import time."""
 
 from __future__ import annotations
 
+from flask import Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -21,3 +23,19 @@ def configure_engine() -> None:
     engine: Engine = db.engine
     if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):
         event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def commit_request(response: Response) -> Response:
+    """The one commit point of a request (services change and flush, never commit).
+
+    Whatever the request's services wrote is committed here, once, after the view has
+    answered — also on a 4xx answer, so that e.g. a wrong login code still counts and a
+    denied look-up is still logged. A 5xx answer rolls everything back: the error handler
+    has already done so for an unexpected exception (core/errors.py), and nothing of a
+    failed request is ever half-written. A failing commit becomes that 5xx itself.
+    """
+    if response.status_code >= 500:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return response

@@ -31,8 +31,6 @@ def home():  # type: ignore[no-untyped-def]
     lists = activity_queries.home_lists(citizen_id, day, limit=5)
     return htmx.render(
         "core/home.html",
-        # Everything the page shows comes from these: it is rendered again only when they change.
-        memo=(day, progress_now, sync, *map(tuple, (lists.planned, lists.follow_ups, lists.latest))),
         progress=progress_now,
         planned=lists.planned,
         follow_ups=lists.follow_ups,

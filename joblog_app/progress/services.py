@@ -17,17 +17,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..activities.models import Activity, ActivityKind
+from ..citizens.models import CitizenProfile, RequirementPeriod
 from ..extensions import db
 from ..record import services as record
-from .models import BenefitGroup, CitizenProfile, RequirementPeriod
-
-# STAR's benchmark as defaults; a caseworker may set another requirement per citizen.
-DEFAULT_REQUIREMENTS: dict[BenefitGroup, tuple[Decimal, RequirementPeriod]] = {
-    BenefitGroup.KONTANTHJAELP: (Decimal("6"), RequirementPeriod.MONTH),
-    BenefitGroup.SHO: (Decimal("6"), RequirementPeriod.MONTH),
-    BenefitGroup.DAGPENGE: (Decimal("1.5"), RequirementPeriod.WEEK),
-    BenefitGroup.OTHER: (Decimal("6"), RequirementPeriod.MONTH),
-}
 
 
 class Smiley(enum.StrEnum):
@@ -48,27 +40,30 @@ class Progress:
     average_per_week: Decimal | None
 
 
-def new_profile(user_id: int, group: BenefitGroup) -> CitizenProfile:
-    count, period = DEFAULT_REQUIREMENTS[group]
-    return CitizenProfile(user_id=user_id, benefit_group=group, requirement_count=count,
-                          requirement_period=period)
-
-
 def month_bounds(day: date) -> tuple[date, date]:
     start = day.replace(day=1)
     nxt = (start + timedelta(days=32)).replace(day=1)
     return start, nxt - timedelta(days=1)
 
 
+_a = Activity.__table__.c
+
+
+def is_job_search(start: sa.ColumnElement[date] | date, end: sa.ColumnElement[date] | date
+                  ) -> sa.ColumnElement[bool]:
+    """STAR's rule, the one place it is written: an entry counts as a job search when it is
+    an application (status Søgt or later) dated inside the period and not deleted."""
+    return sa.and_(_a.kind == ActivityKind.APPLICATION, _a.deleted_at.is_(None),
+                   _a.occurred_on.between(start, end))
+
+
+_COUNT = sa.select(sa.func.count()).select_from(Activity.__table__).where(
+    _a.citizen_id == sa.bindparam("citizen_id", type_=sa.Integer),
+    is_job_search(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)))
+
+
 def count_job_searches(citizen_id: int, start: date, end: date) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Activity.id)).where(
-            Activity.citizen_id == citizen_id,
-            Activity.kind == ActivityKind.APPLICATION,
-            Activity.deleted_at.is_(None),
-            Activity.occurred_on.between(start, end),
-        )
-    ) or 0
+    return db.session.scalar(_COUNT, {"citizen_id": citizen_id, "start": start, "end": end}) or 0
 
 
 def progress_for(profile: CitizenProfile, today: date) -> Progress:
@@ -98,17 +93,14 @@ def _progress(required: Decimal, period: RequirementPeriod, count: int, today: d
 
 
 # The home screen's figures in one statement, built once (a request only executes it):
-# this month's job searches (as count_job_searches), the record delivery counts (as
-# record.services.citizen_sync) and the citizen's requirement (no row: not a citizen).
-_a = Activity.__table__.c
+# this month's job searches, the record delivery counts (record.services.sync_columns) and
+# the citizen's requirement (no row: not a citizen).
 _profile = CitizenProfile.__table__
 _citizen = sa.bindparam("citizen_id", type_=sa.Integer)
 _counts = (
     sa.select(
-        sa.func.count(sa.case((sa.and_(
-            _a.kind == ActivityKind.APPLICATION, _a.deleted_at.is_(None),
-            _a.occurred_on.between(sa.bindparam("start", type_=sa.Date),
-                                   sa.bindparam("end", type_=sa.Date))), 1)))
+        sa.func.count(sa.case((is_job_search(sa.bindparam("start", type_=sa.Date),
+                                             sa.bindparam("end", type_=sa.Date)), 1)))
         .label("job_searches"),
         *record.sync_columns(),
     )

@@ -1,5 +1,8 @@
 """The relay: claims due activities, delivers them through the gateway, records outcomes.
 
+A worker job (record/worker.py), so a commit boundary of its own: it commits the claim
+before sending (the lease must be visible to other workers) and the outcomes after.
+
 State lives in the activity rows (transactional outbox): a claim is a lease, so a worker
 killed mid-batch loses nothing; another worker re-claims after the lease and resends with
 the same request id, which the record answers 412 and we resolve to the stored record.
@@ -24,12 +27,14 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..activities.models import Activity, RecordState
-from ..auth.models import Municipality, RecordGatewayKind, User
+from ..auth.models import Municipality, User
+from ..citizens import services as citizens
 from ..extensions import db
 from ..models_base import utcnow
-from . import cpr as cpr_numbers
+from . import services
 from .export import ExportGateway
 from .gateway import Delivery, HttpGateway, Op, Outcome, RecordGateway, Result
+from .models import RecordGatewayKind
 from .payload import entry_body, is_sent
 
 log = logging.getLogger("joblog.record")
@@ -72,8 +77,11 @@ class Gateways:
         self._export_name_key = hashlib.sha256(
             b"export-file-names:" + str(cfg["CPR_KEY"]).encode()).digest()
 
-    def for_municipality(self, municipality: Municipality) -> RecordGateway | None:
-        kind = municipality.record_gateway
+    def for_municipality(self, municipality: Municipality,
+                         kind: RecordGatewayKind | None = None) -> RecordGateway | None:
+        """The municipality's gateway (of ``kind`` when the caller looked it up already),
+        or None when it has none."""
+        kind = kind or services.gateway_kind(municipality.id)
         if kind == RecordGatewayKind.HTTP:
             if self._http is None:
                 c = self._cfg
@@ -118,7 +126,8 @@ def claim(batch_size: int, lease: timedelta) -> tuple[str, list[int]]:
     return token, ids
 
 
-def _plan(activity: Activity, gateways: Gateways) -> Delivery | tuple[RecordState, str | None]:
+def _plan(activity: Activity, gateway: RecordGateway | None
+          ) -> Delivery | tuple[RecordState, str | None]:
     """What to send for this activity, or the state it should rest in without sending."""
     if not is_sent(activity):
         return RecordState.LOCAL, None
@@ -127,12 +136,11 @@ def _plan(activity: Activity, gateways: Gateways) -> Delivery | tuple[RecordStat
         return RecordState.LOCAL, None  # deleted before anything could reach the record
     citizen: User = activity.citizen
     municipality = citizen.municipality
-    if gateways.for_municipality(municipality) is None:
+    if gateway is None:
         return RecordState.WAITING, WAIT_NO_GATEWAY
-    profile = citizen.profile
-    if profile is None or not profile.cpr_encrypted:
+    cpr = citizens.cpr_of(citizen.profile) if citizen.profile else None
+    if cpr is None:
         return RecordState.WAITING, WAIT_NO_CPR
-    cpr = cpr_numbers.decrypt(profile.cpr_encrypted)
     create_id = str(activity.client_uuid)
     base = dict(cpr=cpr, lookup_request_id=create_id, citizen_label=citizen.name,
                 month=(activity.occurred_on or activity.created_at.date()).strftime("%Y-%m"))
@@ -181,10 +189,12 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
         .options(selectinload(Activity.citizen).selectinload(User.profile),
                  selectinload(Activity.citizen).selectinload(User.municipality))
     ))
+    kinds = services.gateway_kinds({a.citizen.municipality_id for a in activities})
     for activity in activities:
-        plan = _plan(activity, gateways)
+        municipality = activity.citizen.municipality
+        gateway = gateways.for_municipality(municipality, kinds[municipality.id])
+        plan = _plan(activity, gateway)
         if isinstance(plan, Delivery):
-            gateway = gateways.for_municipality(activity.citizen.municipality)
             assert gateway is not None
             sent = _Sent(activity.id, activity.record_attempts, activity.content_version)
             batch.work.append((sent, gateway, plan))
@@ -195,6 +205,7 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
                 batch.stats.local += 1
             else:
                 batch.stats.waiting += 1
+    db.session.commit()  # the entries put to rest; the rest are sent under their lease
     return batch
 
 
@@ -277,7 +288,6 @@ def _rest(activity_id: int, token: str, state: RecordState, reason: str | None) 
                 updated_at=Activity.updated_at)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 _t = Activity.__table__

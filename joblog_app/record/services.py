@@ -9,11 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..activities.models import Activity, RecordState
-from ..auth.models import Municipality, RecordGatewayKind, User
+from ..auth.models import Municipality, User
+from ..citizens import services as citizens
 from ..extensions import db
 from ..models_base import utcnow
-from ..progress.models import CitizenProfile
-from . import cpr as cpr_numbers
+from .models import RecordGatewayKind, RecordSettings
 
 ON_THE_WAY = (RecordState.PENDING, RecordState.SENDING, RecordState.WAITING)
 
@@ -48,33 +48,49 @@ def citizen_sync(citizen_id: int) -> CitizenSync:
     return CitizenSync(row.on_the_way, row.failed, row.waiting_reason)
 
 
-def set_cpr(user: User, raw_cpr: str) -> None:
-    """Store the CPR number encrypted and release entries that waited for it. Commits."""
-    profile = db.session.get(CitizenProfile, user.id)
-    if profile is None:
-        raise ValueError("only citizens have a CPR number on file")
-    profile.cpr_encrypted = cpr_numbers.encrypt(raw_cpr)
+def set_cpr(user: User, raw_cpr: str) -> str:
+    """Put the citizen's CPR number on file and release the entries that waited for it;
+    returns the number masked. Flushes (the caller commits)."""
+    masked = citizens.store_cpr(user.id, raw_cpr)
     _requeue(sa.and_(Activity.citizen_id == user.id, Activity.record_state == RecordState.WAITING))
-    db.session.commit()
+    return masked
+
+
+def gateway_kind(municipality_id: int) -> RecordGatewayKind:
+    settings = db.session.get(RecordSettings, municipality_id)
+    return settings.gateway if settings else RecordGatewayKind.NONE
+
+
+def gateway_kinds(municipality_ids: set[int]) -> dict[int, RecordGatewayKind]:
+    """Each municipality's gateway (``NONE`` where none is set), in one query."""
+    rows = db.session.execute(sa.select(RecordSettings.municipality_id, RecordSettings.gateway)
+                              .where(RecordSettings.municipality_id.in_(municipality_ids)))
+    kinds = {m: RecordGatewayKind.NONE for m in municipality_ids}
+    kinds.update({m: kind for m, kind in rows})
+    return kinds
 
 
 def set_gateway(municipality: Municipality, kind: RecordGatewayKind) -> None:
-    """Choose how a municipality's entries reach the record. Commits."""
-    municipality.record_gateway = kind
-    citizens = sa.select(User.id).where(User.municipality_id == municipality.id)
-    _requeue(sa.and_(Activity.citizen_id.in_(citizens),
+    """Choose how a municipality's entries reach the record and release the entries that
+    waited for a gateway. Flushes (the caller commits)."""
+    settings = db.session.get(RecordSettings, municipality.id)
+    if settings is None:
+        settings = RecordSettings(municipality_id=municipality.id)
+        db.session.add(settings)
+    settings.gateway = kind
+    db.session.flush()
+    in_municipality = sa.select(User.id).where(User.municipality_id == municipality.id)
+    _requeue(sa.and_(Activity.citizen_id.in_(in_municipality),
                      Activity.record_state == RecordState.WAITING))
-    db.session.commit()
 
 
 def retry_failed(activity_ids: list[int] | None = None) -> int:
-    """Send failed entries again (after staff fixed the cause). Commits; returns how many."""
+    """Send failed entries again (after staff fixed the cause); returns how many. Flushes
+    (the caller commits)."""
     condition = Activity.record_state == RecordState.FAILED
     if activity_ids is not None:
         condition = sa.and_(condition, Activity.id.in_(activity_ids))
-    count = _requeue(condition)
-    db.session.commit()
-    return count
+    return _requeue(condition)
 
 
 def _requeue(condition: sa.ColumnElement[bool]) -> int:

@@ -1,36 +1,29 @@
-"""``flask worker``: runs the background jobs until stopped (or once, for cron and tests)."""
+"""The relay as a worker job: every due entry, batch after batch, to the municipal record."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import time
 
-from .relay import Gateways, RelayStats, relay_continuously
+from ..worker import Stopping
+from .relay import Gateways, relay_continuously
 
 log = logging.getLogger("joblog.worker")
 
 
-def run(once: bool = False, interval: float = 1.0) -> RelayStats:
-    stopping = False
+class RelayJob:
+    """Relays batches while entries are due (or until ``stopping()``) and returns how many
+    entries it claimed. Each batch is claimed, sent and recorded in its own transactions
+    (relay.py): the lease is committed before anything is sent. The gateways live as long
+    as the worker, so the HTTP gateway keeps its connections and token between rounds."""
 
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True  # finish the batch in hand, then leave
+    def __init__(self) -> None:
+        self._gateways: Gateways | None = None
 
-    previous = signal.signal(signal.SIGTERM, stop)
-    total = RelayStats()
-    gateways = Gateways()
-    try:
-        while not stopping:
-            # Batch after batch while entries are due, then a pause (or the end, --once).
-            for stats in relay_continuously(gateways, lambda: stopping):
-                for name in ("claimed", "synced", "retried", "failed", "waiting", "local"):
-                    setattr(total, name, getattr(total, name) + getattr(stats, name))
-                log.info("relay: %s", stats)
-            if once or stopping:
-                break
-            time.sleep(interval)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return total
+    def __call__(self, stopping: Stopping) -> int:
+        if self._gateways is None:
+            self._gateways = Gateways()
+        claimed = 0
+        for stats in relay_continuously(self._gateways, stopping):
+            claimed += stats.claimed
+            log.info("relay: %s", stats)
+        return claimed

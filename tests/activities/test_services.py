@@ -80,6 +80,7 @@ def test_concurrent_identical_posts_make_one_row(app, citizen):
                 saved = services.create_activity(citizen_id, ActivityKind.APPLICATION,
                                                  APPLICATION, entered_by_id=citizen_id,
                                                  client_uuid=key)
+                db.session.commit()  # as each request would
                 results.append(saved.created)
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)

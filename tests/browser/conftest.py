@@ -110,6 +110,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with app.app_context():
         flask_migrate.upgrade()
         seed(random.Random(7))
+        db.session.commit()
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
@@ -160,9 +161,9 @@ def make_citizen(live: Live) -> Callable[..., Citizen]:
         ApplicationStatus,
     )
     from joblog_app.auth.models import Municipality, Role, User
+    from joblog_app.citizens.models import BenefitGroup
+    from joblog_app.citizens.services import new_profile
     from joblog_app.core.clock import today
-    from joblog_app.progress.models import BenefitGroup
-    from joblog_app.progress.services import new_profile
 
     def create(language: str = "en", *, planned: tuple[str, str] | None = None,
                coffee: tuple[str, str] | None = None,

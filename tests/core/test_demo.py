@@ -7,15 +7,16 @@ import sqlalchemy as sa
 from joblog_app import demo
 from joblog_app.activities.models import Activity, ActivityKind
 from joblog_app.auth.models import Role, User
+from joblog_app.citizens import cpr
+from joblog_app.citizens.models import CitizenProfile
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.progress import services as progress
-from joblog_app.progress.models import CitizenProfile
-from joblog_app.record import cpr
 
 
 def test_seed_demo_citizens_staff_history_and_cpr_numbers(app_ctx):
     demo.seed()
+    db.session.commit()
     citizens = list(db.session.scalars(sa.select(User).where(User.role == Role.CITIZEN)))
     assert sorted(u.language for u in citizens) == ["ar", "da", "en", "uk"]
     staff = set(db.session.scalars(sa.select(User.role).where(User.role != Role.CITIZEN)))

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from joblog_app.activities import services as activities
 from joblog_app.activities.models import ActivityKind
 from joblog_app.auth.models import LoginSession
+from joblog_app.citizens.models import BenefitGroup
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
-from joblog_app.progress.models import BenefitGroup
 
 
 @pytest.mark.parametrize(("lang", "direction"), [("da", "ltr"), ("uk", "ltr"), ("ar", "rtl"),
@@ -67,6 +67,7 @@ def _entries(user):  # type: ignore[no-untyped-def]
                   occurred_on=day, follow_up_on=day)
     add(ActivityKind.APPLICATION, organisation="<b>Netto</b>", title="Kasse", occurred_on=day,
         method="advertised", status="interview")
+    db.session.commit()
     return planned, meeting
 
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from joblog_app.activities.models import Activity, ActivityKind, RecordState
 from joblog_app.activities.services import create_activity, delete_activity
 from joblog_app.auth.models import Role
+from joblog_app.citizens.models import BenefitGroup, RequirementPeriod
 from joblog_app.extensions import db
-from joblog_app.progress.models import BenefitGroup, RequirementPeriod
 from joblog_app.progress.services import Smiley, month_bounds, overview, progress_for
 from joblog_app.record.services import CitizenSync, citizen_sync
 

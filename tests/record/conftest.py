@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from joblog_app.activities.models import Activity
-from joblog_app.auth.models import Municipality, RecordGatewayKind
+from joblog_app.auth.models import Municipality
 from joblog_app.extensions import db
 from joblog_app.record import services as record_services
+from joblog_app.record.models import RecordGatewayKind
 from joblog_app.record.reference_service import ReferenceRecordService
 
 CLIENT_SECRET = "test-client-secret"
@@ -32,6 +33,7 @@ def connected(app, app_ctx, municipality: Municipality, record_service):  # type
                       RECORD_CLIENT_SECRET=CLIENT_SECRET, RECORD_TIMEOUT=5.0,
                       RECORD_LEASE_SECONDS=60)
     record_services.set_gateway(municipality, RecordGatewayKind.HTTP)
+    db.session.commit()
     return record_service
 
 

@@ -6,10 +6,10 @@ import csv
 
 from joblog_app.activities import services as activities
 from joblog_app.activities.models import ActivityKind, RecordState
-from joblog_app.auth.models import RecordGatewayKind
 from joblog_app.core.clock import today
 from joblog_app.record import services as record_services
 from joblog_app.record.export import neutralise
+from joblog_app.record.models import RecordGatewayKind
 from joblog_app.record.relay import relay_pending_activities
 
 from .conftest import reload

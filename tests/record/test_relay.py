@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from joblog_app.activities import services as activities
 from joblog_app.activities.models import Activity, ActivityKind, RecordState
+from joblog_app.citizens import cpr as cpr_numbers
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
-from joblog_app.record import cpr as cpr_numbers
 from joblog_app.record import services as record_services
 from joblog_app.record.relay import Gateways, backoff, relay_pending_activities
 
@@ -26,14 +26,17 @@ def _citizen(make_citizen, cpr: str | None = CPR):  # type: ignore[no-untyped-de
     user = make_citizen()
     if cpr:
         record_services.set_cpr(user, cpr)
+        db.session.commit()
     return user
 
 
 def _application(user, **extra):  # type: ignore[no-untyped-def]
     data = {"organisation": "Netto", "title": "Kassemedarbejder", "occurred_on": today(),
             "method": "advertised", "status": "applied", **extra}
-    return activities.create_activity(user.id, ActivityKind.APPLICATION, data,
-                                      entered_by_id=user.id).activity
+    saved = activities.create_activity(user.id, ActivityKind.APPLICATION, data,
+                                       entered_by_id=user.id)
+    db.session.commit()  # as the request that saved it would
+    return saved.activity
 
 
 def test_entry_reaches_the_record_once(connected, make_citizen):
@@ -172,14 +175,14 @@ def test_edits_and_deletes_after_sync_reach_the_record_in_order(connected, make_
 def test_edit_during_a_send_is_not_lost(connected, make_citizen):
     user = _citizen(make_citizen)
     a = _application(user)
-    engine = db.engine
+    a_id, engine = a.id, db.engine
 
     def send_then_edit(gateway, delivery):  # type: ignore[no-untyped-def]
         outcome = gateway.deliver(delivery)
         # The citizen edits while the answer is on its way (another connection, as a
         # web request would).
         with engine.begin() as conn:
-            conn.execute(sa.update(Activity).where(Activity.id == a.id).values(
+            conn.execute(sa.update(Activity).where(Activity.id == a_id).values(
                 title="Ny titel", content_version=Activity.content_version + 1))
         return outcome
 
@@ -270,6 +273,7 @@ def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
     activities.update_activity(reload(a), {"organisation": "Netto", "title": "Truckfører",
                                            "occurred_on": today(), "method": "advertised",
                                            "status": "applied"})
+    db.session.commit()
     health = client.get("/healthz").get_json()
     assert health["record_queue_depth"] == 1 and health["record_oldest_pending_seconds"] < 60
     # Entries that wait for staff are counted apart.

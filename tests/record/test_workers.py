@@ -27,11 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def _many(make_citizen, n: int) -> list[int]:  # type: ignore[no-untyped-def]
     user = make_citizen()
     record_services.set_cpr(user, "0703851234")
-    return [activities.create_activity(
+    ids = [activities.create_activity(
         user.id, ActivityKind.APPLICATION,
         {"organisation": f"Firma {i}", "title": "Lager", "occurred_on": today(),
-         "method": "advertised", "status": "applied"}, entered_by_id=user.id).activity.id
+         "method": "advertised", "status": "applied"}, entered_by_id=user.id).activity_id
         for i in range(n)]
+    db.session.commit()
+    return ids
 
 
 def _run_twice_at_once(work) -> None:  # type: ignore[no-untyped-def]

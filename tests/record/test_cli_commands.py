@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from joblog_app.citizens import cpr as cpr_numbers
+from joblog_app.citizens.models import CitizenProfile
 from joblog_app.extensions import db
-from joblog_app.progress.models import CitizenProfile
-from joblog_app.record import cpr as cpr_numbers
 
 
 def test_cpr_is_asked_for_stored_encrypted_and_shown_masked(app, app_ctx, make_citizen):
     citizen = make_citizen(language="da")
-    result = app.test_cli_runner().invoke(args=["record", "cpr", citizen.phone[3:]],
+    result = app.test_cli_runner().invoke(args=["citizens", "cpr", citizen.phone[3:]],
                                           input="070385-1234\n")
     assert result.exit_code == 0, result.output
     assert "070385-XXXX" in result.output and "1234" not in result.output
@@ -24,10 +24,10 @@ def test_cpr_is_asked_for_stored_encrypted_and_shown_masked(app, app_ctx, make_c
 
 def test_cpr_command_refuses_bad_numbers_without_echoing_them(app, app_ctx, make_citizen):
     citizen = make_citizen(language="da")
-    result = app.test_cli_runner().invoke(args=["record", "cpr", citizen.phone[3:]],
+    result = app.test_cli_runner().invoke(args=["citizens", "cpr", citizen.phone[3:]],
                                           input="3213999999\n")
     assert result.exit_code != 0 and "3213999999" not in result.output
-    unknown = app.test_cli_runner().invoke(args=["record", "cpr", "20999999"], input="0703851234\n")
+    unknown = app.test_cli_runner().invoke(args=["citizens", "cpr", "20999999"], input="0703851234\n")
     assert unknown.exit_code != 0 and "no active citizen" in unknown.output
 
 

@@ -1,4 +1,5 @@
-"""The citizen's benefit group and job-search requirement ("Krav til jobsøgning")."""
+"""The citizen's profile: benefit group, job-search requirement ("Krav til jobsøgning") and
+the CPR number, encrypted."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class CitizenProfile(db.Model):
     requirement_period: Mapped[RequirementPeriod] = mapped_column(
         enum_column(RequirementPeriod, "requirement_period")
     )
-    # CPR number, encrypted with JOBLOG_CPR_KEY (record/cpr.py); never logged or shown whole.
+    # CPR number, encrypted with JOBLOG_CPR_KEY (citizens/cpr.py); never logged or shown whole.
     cpr_encrypted: Mapped[str | None] = mapped_column(sa.String(200))
 
     user: Mapped[User] = relationship(back_populates="profile")

@@ -1,0 +1,51 @@
+"""Rules about citizens: a new profile with the benefit group's requirement, and the CPR
+number on file (encrypted at rest, shown masked)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..extensions import db
+from . import cpr as cpr_numbers
+from .models import BenefitGroup, CitizenProfile, RequirementPeriod
+
+# STAR's benchmark as defaults; a caseworker may set another requirement per citizen.
+DEFAULT_REQUIREMENTS: dict[BenefitGroup, tuple[Decimal, RequirementPeriod]] = {
+    BenefitGroup.KONTANTHJAELP: (Decimal("6"), RequirementPeriod.MONTH),
+    BenefitGroup.SHO: (Decimal("6"), RequirementPeriod.MONTH),
+    BenefitGroup.DAGPENGE: (Decimal("1.5"), RequirementPeriod.WEEK),
+    BenefitGroup.OTHER: (Decimal("6"), RequirementPeriod.MONTH),
+}
+
+
+class NotACitizen(ValueError):
+    """Only citizens have a profile (and a CPR number on file)."""
+
+
+def new_profile(user_id: int, group: BenefitGroup) -> CitizenProfile:
+    count, period = DEFAULT_REQUIREMENTS[group]
+    return CitizenProfile(user_id=user_id, benefit_group=group, requirement_count=count,
+                          requirement_period=period)
+
+
+def profile_of(citizen_id: int) -> CitizenProfile | None:
+    return db.session.get(CitizenProfile, citizen_id)
+
+
+def store_cpr(citizen_id: int, raw_cpr: str) -> str:
+    """Put the CPR number on file, encrypted; returns it masked. Flushes.
+
+    Raises ``cpr.CprError`` for a number that is not a CPR number, ``NotACitizen`` for a user
+    without a profile."""
+    profile = profile_of(citizen_id)
+    if profile is None:
+        raise NotACitizen("only citizens have a CPR number on file")
+    number = cpr_numbers.normalize(raw_cpr)
+    profile.cpr_encrypted = cpr_numbers.encrypt(number)
+    db.session.flush()
+    return cpr_numbers.mask(number)
+
+
+def cpr_of(profile: CitizenProfile) -> str | None:
+    """The citizen's CPR number in clear, for the record only; None when none is on file."""
+    return cpr_numbers.decrypt(profile.cpr_encrypted) if profile.cpr_encrypted else None
