@@ -71,6 +71,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .core.templating import init_templating
 
     init_login(app)
+    from .permissions import can
+
+    app.jinja_env.globals["can"] = can
     init_templating(app)
     app.after_request(htmx.add_vary)
     app.after_request(i18n.add_content_language)

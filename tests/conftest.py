@@ -23,10 +23,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from joblog_app import create_app
+from joblog_app.activities.models import Channel
 from joblog_app.auth.models import Municipality, Role, User
 from joblog_app.citizens.models import BenefitGroup
 from joblog_app.citizens.services import new_profile
 from joblog_app.extensions import db
+from joblog_app.permissions import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("JOBLOG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -153,6 +155,11 @@ def municipality(app_ctx: Flask) -> Municipality:
 
 
 CitizenFactory = Callable[..., User]
+
+
+def acting(user: User, channel: Channel = Channel.WEB) -> Actor:
+    """The acting context of ``user`` (as ``permissions.current_actor`` gives a request)."""
+    return Actor.of(user, channel)
 
 
 @pytest.fixture

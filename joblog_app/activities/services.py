@@ -12,13 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models_base import utcnow
+from ..permissions import Actor
 from .forms import SCHEMAS
 from .models import (
     Activity,
     ActivityKind,
     ApplicationMethod,
     ApplicationStatus,
-    Channel,
     RecordState,
 )
 
@@ -79,19 +79,27 @@ def _insert_unless_repeated(values: dict[str, Any]) -> int | None:
     return db.session.execute(statement).scalar()
 
 
+def _may_act(actor: Actor, citizen_id: int) -> None:
+    """A citizen acts only on their own entries. Staff reach a citizen only through
+    ``permissions.citizen_for``, which keeps them inside their municipality."""
+    if not actor.is_staff and actor.user_id != citizen_id:
+        raise PermissionError("a citizen acts only on their own entries")
+
+
 def create_activity(citizen_id: int, kind: ActivityKind, data: dict[str, Any], *,
-                    entered_by_id: int, channel: Channel = Channel.WEB,
-                    client_uuid: uuid.UUID | None = None,
+                    actor: Actor, client_uuid: uuid.UUID | None = None,
                     source: Activity | None = None) -> Saved:
-    """Save a new entry. Idempotent per (citizen, client UUID): the same content again
-    returns the first entry (a retry, a double tap, or a concurrent request with the same
-    UUID that won the race); other content raises ``ConflictError``. Flushes."""
+    """Save a new entry, entered by ``actor`` through ``actor.channel``. Idempotent per
+    (citizen, client UUID): the same content again returns the first entry (a retry, a
+    double tap, or a concurrent request with the same UUID that won the race); other content
+    raises ``ConflictError``. Flushes."""
+    _may_act(actor, citizen_id)
     client_uuid = client_uuid or uuid.uuid4()
     # As the ORM does, a field left empty is left out: NULL, or the column's default.
     values = {name: value for name, value in _content(kind, data).items()
               if _normal(value) is not None}
     values.update(citizen_id=citizen_id, kind=kind, client_uuid=client_uuid,
-                  entered_by_id=entered_by_id, channel=channel,
+                  entered_by_id=actor.user_id, channel=actor.channel,
                   # Network leads are private notes about other people: never sent.
                   record_state=RecordState.LOCAL if kind == ActivityKind.NETWORK_LEAD
                   else RecordState.PENDING)
@@ -133,8 +141,9 @@ def _changed(activity: Activity) -> None:
         activity.record_error = None
 
 
-def update_activity(activity: Activity, data: dict[str, Any]) -> Activity:
+def update_activity(actor: Actor, activity: Activity, data: dict[str, Any]) -> Activity:
     """Replace the fields of ``activity``'s kind with validated data. Flushes."""
+    _may_act(actor, activity.citizen_id)
     content = {name: _normal(value) for name, value in _content(activity.kind, data).items()}
     if any(getattr(activity, name) != value for name, value in content.items()):
         for name, value in content.items():
@@ -144,8 +153,9 @@ def update_activity(activity: Activity, data: dict[str, Any]) -> Activity:
     return activity
 
 
-def delete_activity(activity: Activity) -> None:
+def delete_activity(actor: Actor, activity: Activity) -> None:
     """Soft delete: the relay sends it as a cancellation if it reached the record. Flushes."""
+    _may_act(actor, activity.citizen_id)
     activity.deleted_at = utcnow()
     _changed(activity)
     db.session.flush()
@@ -159,7 +169,7 @@ def get_for_citizen(citizen_id: int, activity_id: int) -> Activity | None:
     )
 
 
-def apply_for_planned(planned: Activity, today: date, entered_by_id: int) -> Saved:
+def apply_for_planned(actor: Actor, planned: Activity, today: date) -> Saved:
     """Turn a planned job into an application dated today (one tap). Idempotent."""
     # Derived UUID: a double tap or a retry finds the same application.
     derived = uuid.uuid5(planned.client_uuid, "application")
@@ -178,7 +188,7 @@ def apply_for_planned(planned: Activity, today: date, entered_by_id: int) -> Sav
     if existing is not None:
         return Saved(existing.id, created=False)
     return create_activity(planned.citizen_id, ActivityKind.APPLICATION, data,
-                           entered_by_id=entered_by_id, client_uuid=derived, source=planned)
+                           actor=actor, client_uuid=derived, source=planned)
 
 
 def prefill_from(source: Activity, kind: ActivityKind, today: date) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import htmx
-from ..auth.sessions import citizen_required
 from ..core.clock import today
+from ..permissions import Permission, current_actor, requires
 from ..progress import services as progress
 from . import services
 from .forms import KIND_LABELS, METHOD_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, validate
@@ -50,7 +50,7 @@ def _form(kind: ActivityKind, values: dict, *, errors: dict | None = None, statu
 
 
 @bp.get("/new/<kind>")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def new(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
     return _form(k, defaults_for(k, today()), action=url_for(".create", kind=k.value),
@@ -58,7 +58,7 @@ def new(kind: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/new/<kind>")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def create(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
     source = None
@@ -76,7 +76,7 @@ def create(kind: str):  # type: ignore[no-untyped-def]
         return _form(k, result.data, errors=result.errors, status=422, action=action,
                      client_uuid=str(client_uuid), source=source)
     try:
-        services.create_activity(current_user.id, k, result.data, entered_by_id=current_user.id,
+        services.create_activity(current_user.id, k, result.data, actor=current_actor(),
                                  client_uuid=client_uuid, source=source)
     except services.ConflictError:
         return _form(k, result.data, status=409, action=action, client_uuid=str(uuid.uuid4()),
@@ -88,7 +88,7 @@ def create(kind: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:activity_id>/edit")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def edit(activity_id: int):  # type: ignore[no-untyped-def]
     activity = _own(activity_id)
     values = {spec.name: getattr(activity, spec.name) for spec in SCHEMAS[activity.kind]}
@@ -97,46 +97,46 @@ def edit(activity_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<int:activity_id>/edit")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def update(activity_id: int):  # type: ignore[no-untyped-def]
     activity = _own(activity_id)
     result = validate(activity.kind, request.form, today())
     if not result.ok:
         return _form(activity.kind, result.data, errors=result.errors, status=422,
                      action=url_for(".update", activity_id=activity.id), activity=activity)
-    services.update_activity(activity, result.data)
+    services.update_activity(current_actor(), activity, result.data)
     flash(_("Your changes are saved."), "success")
     return htmx.location(url_for(".history"))
 
 
 @bp.get("/<int:activity_id>/delete")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def confirm_delete(activity_id: int):  # type: ignore[no-untyped-def]
     return htmx.render("activities/delete.html", activity=_own(activity_id),
                        kind_labels=KIND_LABELS)
 
 
 @bp.post("/<int:activity_id>/delete")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def delete(activity_id: int):  # type: ignore[no-untyped-def]
-    services.delete_activity(_own(activity_id))
+    services.delete_activity(current_actor(), _own(activity_id))
     flash(_("The entry is deleted."), "success")
     return htmx.location(url_for(".history"))
 
 
 @bp.post("/<int:activity_id>/applied")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def applied(activity_id: int):  # type: ignore[no-untyped-def]
     planned = _own(activity_id)
     if planned.kind != ActivityKind.PLANNED_JOB:
         abort(404)
-    services.apply_for_planned(planned, today(), current_user.id)
+    services.apply_for_planned(current_actor(), planned, today())
     flash(_("Saved: %(kind)s", kind=KIND_LABELS[ActivityKind.APPLICATION]), "success")
     return htmx.location(url_for("core.home"))
 
 
 @bp.get("/<int:activity_id>/then/<kind>")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def follow_on(activity_id: int, kind: str):  # type: ignore[no-untyped-def]
     """A follow-up meeting, or a network lead turned into a meeting or an application."""
     source = _own(activity_id)
@@ -158,7 +158,7 @@ def _month_arg() -> date:
 
 
 @bp.get("/history")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def history():  # type: ignore[no-untyped-def]
     month = _month_arg()
     start, end = progress.month_bounds(month)
@@ -178,7 +178,7 @@ def history():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/history/print")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def print_month():  # type: ignore[no-untyped-def]
     month = _month_arg()
     start, end = progress.month_bounds(month)

@@ -1,18 +1,15 @@
-"""Binds Flask-Login to the server-side ``LoginSession`` rows, and role checks."""
+"""Binds Flask-Login to the server-side ``LoginSession`` rows (route rules: permissions.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import Any
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Flask, current_app, redirect, request, session, url_for
+from flask_login import login_user, logout_user
 
 from ..extensions import login
 from . import services
-from .models import Role, User
+from .models import User
 
 SESSION_KEY = "sid"
 
@@ -55,17 +52,3 @@ def end() -> None:
         services.end_session(token)
     logout_user()
     session.clear()
-
-
-def citizen_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only a logged-in citizen; staff get 403 (their own views come later)."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        if current_user.role != Role.CITIZEN:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..i18n import LANGUAGE_COOKIE
+from ..permissions import public
 from . import services, sessions
 from .senders import CodeNotSent, sender_for
 
@@ -21,6 +22,7 @@ def _client_ip() -> str:
 
 
 @bp.get("/login")
+@public
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -28,6 +30,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/login")
+@public
 def request_code():  # type: ignore[no-untyped-def]
     raw = request.form.get("identifier", "")[:300]
     try:
@@ -42,6 +45,7 @@ def request_code():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/login/code")
+@public
 def enter_code():  # type: ignore[no-untyped-def]
     identifier = session.get(PENDING_IDENTIFIER)
     if not identifier:
@@ -50,6 +54,7 @@ def enter_code():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/login/code")
+@public
 def verify_code():  # type: ignore[no-untyped-def]
     identifier = session.get(PENDING_IDENTIFIER)
     if not identifier:
@@ -68,6 +73,7 @@ def verify_code():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
+@public
 def logout():  # type: ignore[no-untyped-def]
     language = current_user.language if current_user.is_authenticated else None
     sessions.end()

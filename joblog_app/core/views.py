@@ -11,9 +11,9 @@ from .. import htmx
 from ..activities import queries as activity_queries
 from ..activities.forms import KIND_LABELS, STATUS_LABELS
 from ..auth import services as auth
-from ..auth.sessions import citizen_required
 from ..config import LANGUAGES
 from ..i18n import LANGUAGE_COOKIE
+from ..permissions import Permission, public, requires
 from ..progress import services as progress
 from ..record import services as record
 from .clock import today
@@ -22,7 +22,7 @@ bp = Blueprint("core", __name__)
 
 
 @bp.get("/")
-@citizen_required
+@requires(Permission.OWN_JOB_LOG)
 def home():  # type: ignore[no-untyped-def]
     day = today()
     citizen_id = current_user.id
@@ -53,6 +53,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.post("/language")
+@public
 def set_language():  # type: ignore[no-untyped-def]
     lang = request.form.get("lang", "")
     next_url = _safe_next(request.form.get("next"))
@@ -67,11 +68,13 @@ def set_language():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/accessibility")
+@public
 def accessibility():  # type: ignore[no-untyped-def]
     return htmx.render("core/accessibility.html")
 
 
 @bp.get("/healthz")
+@public
 def health():  # type: ignore[no-untyped-def]
     """Liveness plus the record queue: depth, the age of the oldest pending entry, and how
     many entries wait for staff (no CPR number or no gateway)."""

@@ -20,11 +20,12 @@ from markupsafe import Markup
 
 from ..activities import services as activities
 from ..activities.forms import validate
-from ..activities.models import ActivityKind, Channel
+from ..activities.models import ActivityKind
 from ..config import LANGUAGES
 from ..core.clock import today
 from ..core.templating import static_url
 from ..i18n import text_direction
+from ..permissions import Actor
 
 THEME_COLOUR = "#0b5394"
 BACKGROUND_COLOUR = "#f5f7fa"
@@ -108,12 +109,13 @@ class Replay:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def replay_entry(citizen_id: int, payload: Any) -> Replay:
+def replay_entry(actor: Actor, payload: Any) -> Replay:
     """Save an entry sent from the phone's queue, exactly once.
 
     The same citizen + UUID + content is answered as success again (200), other content
     with the same UUID is a 409, invalid fields a 422 with localized messages per field.
     """
+    citizen_id = actor.user_id  # the phone's own citizen: a queue is never replayed for another
     if not isinstance(payload, Mapping):
         return _invalid(_("This entry could not be read. Open it and save it again."))
     try:
@@ -139,8 +141,7 @@ def replay_entry(citizen_id: int, payload: Any) -> Replay:
             "Some fields need a look. See the red text below."),
             "errors": {name: str(msg) for name, msg in result.errors.items()}})
     try:
-        saved = activities.create_activity(citizen_id, kind, result.data,
-                                           entered_by_id=citizen_id, channel=Channel.OFFLINE,
+        saved = activities.create_activity(citizen_id, kind, result.data, actor=actor,
                                            client_uuid=client_uuid, source=source)
     except activities.ConflictError:
         return Replay(409, {"status": "conflict", "message": _(

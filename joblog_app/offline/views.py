@@ -11,14 +11,16 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from .. import htmx
-from ..auth.models import Role
+from ..activities.models import Channel
 from ..config import LANGUAGES
+from ..permissions import Permission, current_actor, public, requires_for_api
 from . import services
 
 bp = Blueprint("offline", __name__)
 
 
 @bp.get("/sw.js")
+@public
 def service_worker() -> Response:
     """Served from the root so it controls every page; revalidated on every check."""
     source = Path(current_app.static_folder or "", services.SW_SOURCE).read_text("utf-8")
@@ -32,6 +34,7 @@ def service_worker() -> Response:
 
 
 @bp.get("/manifest.webmanifest")
+@public
 def manifest() -> Response:
     resp = make_response(json.dumps(services.manifest(request.args.get("lang", "")),
                                     ensure_ascii=False))
@@ -41,6 +44,7 @@ def manifest() -> Response:
 
 
 @bp.get("/offline/<lang>")
+@public
 def offline_page(lang: str) -> Response:
     """Precached for every language; holds nothing personal."""
     if lang not in LANGUAGES:
@@ -53,23 +57,22 @@ def offline_page(lang: str) -> Response:
 
 
 @bp.get("/install")
+@public
 def install() -> Response:
     return htmx.render("offline/install.html")
 
 
 @bp.get("/sync/session")
+@requires_for_api(Permission.OWN_JOB_LOG)
 def sync_session() -> Response:
     """Who is logged in (as the queue's owner key) and a fresh CSRF token for the replay."""
-    if not current_user.is_authenticated or current_user.role != Role.CITIZEN:
-        return make_response(jsonify(status="login"), 401)
     return jsonify(owner=services.queue_owner(current_user.id), csrf=generate_csrf())
 
 
 @bp.post("/sync/entries")
+@requires_for_api(Permission.OWN_JOB_LOG)
 def sync_entry() -> Response:
-    if not current_user.is_authenticated or current_user.role != Role.CITIZEN:
-        return make_response(jsonify(status="login"), 401)
-    result = services.replay_entry(current_user.id, request.get_json(silent=True))
+    result = services.replay_entry(current_actor(Channel.OFFLINE), request.get_json(silent=True))
     return make_response(jsonify(result.body), result.status)
 
 

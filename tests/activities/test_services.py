@@ -19,6 +19,7 @@ from joblog_app.activities.models import (
     RecordState,
 )
 from joblog_app.extensions import db
+from tests.conftest import acting
 
 TODAY = date(2026, 11, 22)
 APPLICATION = {"organisation": "Netto", "title": "Kassemedarbejder", "occurred_on": TODAY,
@@ -27,7 +28,7 @@ APPLICATION = {"organisation": "Netto", "title": "Kassemedarbejder", "occurred_o
 
 def test_new_entry_is_pending_and_says_who_entered_it(citizen):
     saved = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                                     entered_by_id=citizen.id)
+                                     actor=acting(citizen))
     a = saved.activity
     assert saved.created and a.id and isinstance(a.client_uuid, uuid.UUID)
     assert a.record_state == RecordState.PENDING
@@ -38,9 +39,9 @@ def test_new_entry_is_pending_and_says_who_entered_it(citizen):
 def test_same_uuid_same_content_is_accepted_once(citizen):
     key = uuid.uuid4()
     first = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                                     entered_by_id=citizen.id, client_uuid=key)
+                                     actor=acting(citizen), client_uuid=key)
     again = services.create_activity(citizen.id, ActivityKind.APPLICATION, dict(APPLICATION),
-                                     entered_by_id=citizen.id, client_uuid=key)
+                                     actor=acting(citizen), client_uuid=key)
     assert not again.created and again.activity.id == first.activity.id
     assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 1
 
@@ -48,10 +49,10 @@ def test_same_uuid_same_content_is_accepted_once(citizen):
 def test_same_uuid_other_content_is_a_conflict_and_overwrites_nothing(citizen):
     key = uuid.uuid4()
     services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                             entered_by_id=citizen.id, client_uuid=key)
+                             actor=acting(citizen), client_uuid=key)
     with pytest.raises(services.ConflictError):
         services.create_activity(citizen.id, ActivityKind.APPLICATION,
-                                 APPLICATION | {"title": "Lager"}, entered_by_id=citizen.id,
+                                 APPLICATION | {"title": "Lager"}, actor=acting(citizen),
                                  client_uuid=key)
     assert db.session.scalar(sa.select(Activity.title)) == "Kassemedarbejder"
 
@@ -59,16 +60,16 @@ def test_same_uuid_other_content_is_a_conflict_and_overwrites_nothing(citizen):
 def test_uuid_is_unique_per_citizen_not_globally(make_citizen):
     a, b = make_citizen(), make_citizen()
     key = uuid.uuid4()
-    services.create_activity(a.id, ActivityKind.APPLICATION, APPLICATION, entered_by_id=a.id,
+    services.create_activity(a.id, ActivityKind.APPLICATION, APPLICATION, actor=acting(a),
                              client_uuid=key)
     saved = services.create_activity(b.id, ActivityKind.APPLICATION, APPLICATION,
-                                     entered_by_id=b.id, client_uuid=key)
+                                     actor=acting(b), client_uuid=key)
     assert saved.created
 
 
 def test_concurrent_identical_posts_make_one_row(app, citizen):
     key = uuid.uuid4()
-    citizen_id = citizen.id
+    citizen_id, actor = citizen.id, acting(citizen)
     results: list[bool] = []
     errors: list[BaseException] = []
     start = threading.Barrier(10)
@@ -78,7 +79,7 @@ def test_concurrent_identical_posts_make_one_row(app, citizen):
             try:
                 start.wait()
                 saved = services.create_activity(citizen_id, ActivityKind.APPLICATION,
-                                                 APPLICATION, entered_by_id=citizen_id,
+                                                 APPLICATION, actor=actor,
                                                  client_uuid=key)
                 db.session.commit()  # as each request would
                 results.append(saved.created)
@@ -102,9 +103,9 @@ def test_planned_job_becomes_application_once(citizen):
         citizen.id, ActivityKind.PLANNED_JOB,
         {"organisation": "Arla", "title": "Mejerist", "deadline": TODAY + timedelta(days=5),
          "plan_tag": "a", "ad_url": "https://example.org/job"},
-        entered_by_id=citizen.id).activity
-    first = services.apply_for_planned(planned, TODAY, citizen.id)
-    second = services.apply_for_planned(planned, TODAY, citizen.id)  # double tap
+        actor=acting(citizen)).activity
+    first = services.apply_for_planned(acting(citizen), planned, TODAY)
+    second = services.apply_for_planned(acting(citizen), planned, TODAY)  # double tap
     app_ = first.activity
     assert first.created and not second.created and second.activity.id == app_.id
     assert (app_.kind, app_.organisation, app_.title, app_.occurred_on, app_.status.value,
@@ -118,12 +119,12 @@ def test_follow_up_is_done_when_the_follow_up_meeting_is_logged(citizen):
     meeting = services.create_activity(
         citizen.id, ActivityKind.COFFEE_MEETING,
         {"organisation": "ISS", "person": "Lars", "occurred_on": TODAY - timedelta(days=7),
-         "follow_up_on": TODAY}, entered_by_id=citizen.id).activity
+         "follow_up_on": TODAY}, actor=acting(citizen)).activity
     assert services.follow_ups_due(citizen.id, TODAY) == [meeting]
     assert services.can_convert(meeting, ActivityKind.COFFEE_MEETING)
     data = services.prefill_from(meeting, ActivityKind.COFFEE_MEETING, TODAY)
     services.create_activity(citizen.id, ActivityKind.COFFEE_MEETING, data,
-                             entered_by_id=citizen.id, source=meeting)
+                             actor=acting(citizen), source=meeting)
     assert services.follow_ups_due(citizen.id, TODAY) == []
 
 
@@ -131,12 +132,12 @@ def test_network_lead_turns_into_meeting_or_application(citizen):
     lead = services.create_activity(
         citizen.id, ActivityKind.NETWORK_LEAD,
         {"person": "Sara", "relation": "Nabo", "organisation": "Coop"},
-        entered_by_id=citizen.id).activity
+        actor=acting(citizen)).activity
     assert services.can_convert(lead, ActivityKind.APPLICATION)
     assert not services.can_convert(lead, ActivityKind.PLANNED_JOB)
     data = services.prefill_from(lead, ActivityKind.APPLICATION, TODAY) | {"title": "Kasse"}
     app_ = services.create_activity(citizen.id, ActivityKind.APPLICATION, data,
-                                    entered_by_id=citizen.id, source=lead).activity
+                                    actor=acting(citizen), source=lead).activity
     assert app_.method.value == "network" and lead.converted_to_id == app_.id
     assert not services.can_convert(lead, ActivityKind.COFFEE_MEETING)
 
@@ -144,10 +145,10 @@ def test_network_lead_turns_into_meeting_or_application(citizen):
 def test_other_citizens_entries_are_invisible(make_citizen):
     a, b = make_citizen(), make_citizen()
     mine = services.create_activity(a.id, ActivityKind.APPLICATION, APPLICATION,
-                                    entered_by_id=a.id).activity
+                                    actor=acting(a)).activity
     assert services.get_for_citizen(a.id, mine.id) is mine
     assert services.get_for_citizen(b.id, mine.id) is None
-    services.delete_activity(mine)
+    services.delete_activity(acting(a), mine)
     assert services.get_for_citizen(a.id, mine.id) is None
     assert services.latest(a.id) == []
 
@@ -155,7 +156,7 @@ def test_other_citizens_entries_are_invisible(make_citizen):
 def test_recent_employers_newest_first_without_duplicates(citizen):
     for name in ["Netto", "Arla", "Netto", "DSB"]:
         services.create_activity(citizen.id, ActivityKind.APPLICATION,
-                                 APPLICATION | {"organisation": name}, entered_by_id=citizen.id)
+                                 APPLICATION | {"organisation": name}, actor=acting(citizen))
     assert services.recent_employers(citizen.id) == ["DSB", "Netto", "Arla"]
 
 
@@ -166,7 +167,7 @@ def test_month_entries_filters(citizen):
         (ActivityKind.APPLICATION, APPLICATION | {"occurred_on": date(2026, 10, 5)}),
         (ActivityKind.OTHER, {"description": "Jobmesse", "occurred_on": TODAY}),
     ]:
-        services.create_activity(citizen.id, kind, data, entered_by_id=citizen.id)
+        services.create_activity(citizen.id, kind, data, actor=acting(citizen))
     start, end = date(2026, 11, 1), date(2026, 11, 30)
     assert len(services.month_entries(citizen.id, start, end)) == 3
     assert len(services.month_entries(citizen.id, start, end, ActivityKind.APPLICATION)) == 2
@@ -178,10 +179,10 @@ def test_new_entry_reads_back_as_stored_and_the_user_stays_loaded(citizen):
     the flash message after a save reads the user's language without another SELECT."""
     saved = services.create_activity(
         citizen.id, ActivityKind.PLANNED_JOB,
-        {"organisation": "Arla", "title": "Mejerist", "plan_tag": "a"}, entered_by_id=citizen.id)
+        {"organisation": "Arla", "title": "Mejerist", "plan_tag": "a"}, actor=acting(citizen))
     assert "language" not in sa.inspect(citizen).unloaded
     assert saved.activity.plan_tag is PlanTag.A and saved.activity.kind is ActivityKind.PLANNED_JOB
-    followed = services.apply_for_planned(saved.activity, TODAY, citizen.id)
+    followed = services.apply_for_planned(acting(citizen), saved.activity, TODAY)
     assert followed.activity.status is ApplicationStatus.APPLIED
     assert saved.activity.converted_to_id == followed.activity.id
     assert "language" not in sa.inspect(citizen).unloaded
@@ -190,13 +191,13 @@ def test_new_entry_reads_back_as_stored_and_the_user_stays_loaded(citizen):
 def test_repeat_after_a_failed_insert_keeps_working(citizen):
     key = uuid.uuid4()
     first = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                                     entered_by_id=citizen.id, client_uuid=key)
+                                     actor=acting(citizen), client_uuid=key)
     again = services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                                     entered_by_id=citizen.id, client_uuid=key)
+                                     actor=acting(citizen), client_uuid=key)
     assert not again.created and again.activity.id == first.activity.id
     # The session is usable afterwards, and the next entry is saved normally.
     assert services.create_activity(citizen.id, ActivityKind.APPLICATION, APPLICATION,
-                                    entered_by_id=citizen.id).created
+                                    actor=acting(citizen)).created
     assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 2
 
 
@@ -205,19 +206,20 @@ def test_home_lists_are_the_list_functions_in_one_statement(make_citizen):
     citizen, other = make_citizen(), make_citizen()
 
     def add(kind: ActivityKind, who=citizen, **data):  # type: ignore[no-untyped-def]
-        return services.create_activity(who.id, kind, data, entered_by_id=who.id).activity
+        return services.create_activity(who.id, kind, data, actor=acting(who)).activity
 
     planned = [add(ActivityKind.PLANNED_JOB, organisation=f"Firma {i}", title="Lager",
                    deadline=TODAY + timedelta(days=d) if d is not None else None)
                for i, d in enumerate([9, None, 2, 30, None, 5, 1])]
-    services.apply_for_planned(planned[2], TODAY, citizen.id)  # no longer open
+    services.apply_for_planned(acting(citizen), planned[2], TODAY)  # no longer open
     meetings = [add(ActivityKind.COFFEE_MEETING, organisation="ISS", person=f"P{i}",
                     occurred_on=TODAY - timedelta(days=10), follow_up_on=TODAY + timedelta(days=d))
                 for i, d in enumerate([3, 4, -2, 0, 1, -5, 2])]  # 4 days: beyond the horizon
     services.create_activity(citizen.id, ActivityKind.COFFEE_MEETING,
                              services.prefill_from(meetings[0], ActivityKind.COFFEE_MEETING, TODAY),
-                             entered_by_id=citizen.id, source=meetings[0])  # followed up
-    services.delete_activity(add(ActivityKind.OTHER, description="Slettet", occurred_on=TODAY))
+                             actor=acting(citizen), source=meetings[0])  # followed up
+    services.delete_activity(acting(citizen),
+                             add(ActivityKind.OTHER, description="Slettet", occurred_on=TODAY))
     add(ActivityKind.OTHER, other, description="Ikke min", occurred_on=TODAY)
     add(ActivityKind.PLANNED_JOB, other, organisation="Ikke min", title="Lager")
     add(ActivityKind.NETWORK_LEAD, person="Sara", organisation="Coop")

@@ -14,6 +14,7 @@ from joblog_app.citizens.models import BenefitGroup
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
+from tests.conftest import acting
 
 
 @pytest.mark.parametrize(("lang", "direction"), [("da", "ltr"), ("uk", "ltr"), ("ar", "rtl"),
@@ -59,7 +60,7 @@ def _entries(user):  # type: ignore[no-untyped-def]
     day = today()
 
     def add(kind, **data):  # type: ignore[no-untyped-def]
-        return activities.create_activity(user.id, kind, data, entered_by_id=user.id).activity
+        return activities.create_activity(user.id, kind, data, actor=acting(user)).activity
 
     planned = add(ActivityKind.PLANNED_JOB, organisation="Arla", title="Mejerist",
                   deadline=day + timedelta(days=3))

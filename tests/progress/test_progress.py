@@ -15,6 +15,7 @@ from joblog_app.citizens.models import BenefitGroup, RequirementPeriod
 from joblog_app.extensions import db
 from joblog_app.progress.services import Smiley, month_bounds, overview, progress_for
 from joblog_app.record.services import CitizenSync, citizen_sync
+from tests.conftest import acting
 
 TODAY = date(2026, 11, 22)
 
@@ -22,7 +23,7 @@ TODAY = date(2026, 11, 22)
 def _apply(user, day: date, kind: ActivityKind = ActivityKind.APPLICATION):
     data = {"organisation": "Netto", "title": "Kasse", "occurred_on": day, "method": "advertised",
             "status": "applied", "description": "Jobmesse", "person": "Sara"}
-    return create_activity(user.id, kind, data, entered_by_id=user.id).activity
+    return create_activity(user.id, kind, data, actor=acting(user)).activity
 
 
 def test_defaults_follow_stars_benchmark(make_citizen):
@@ -53,7 +54,7 @@ def test_only_this_months_applications_count(make_citizen):
     _apply(user, TODAY, ActivityKind.COFFEE_MEETING)  # helps, but is not a job search
     _apply(user, TODAY, ActivityKind.OTHER)
     deleted = _apply(user, TODAY)
-    delete_activity(deleted)
+    delete_activity(acting(user), deleted)
     assert progress_for(user.profile, TODAY).count == 1
 
 
@@ -91,7 +92,7 @@ def test_overview_is_progress_for_and_citizen_sync_in_one_statement(make_citizen
     _apply(user, date(2026, 10, 31))  # last month
     _apply(user, day, ActivityKind.COFFEE_MEETING)
     _apply(user, day, ActivityKind.NETWORK_LEAD)  # stays local
-    delete_activity(_apply(user, day))  # deleted: not a job search, still on its way (cancel)
+    delete_activity(acting(user), _apply(user, day))  # deleted: not a job search, still on its way (cancel)
     _apply(other, day)
     _set_state(entries[0], RecordState.FAILED, "refused")
     _set_state(entries[1], RecordState.SYNCED)

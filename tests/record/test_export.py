@@ -11,6 +11,7 @@ from joblog_app.record import services as record_services
 from joblog_app.record.export import neutralise
 from joblog_app.record.models import RecordGatewayKind
 from joblog_app.record.relay import relay_pending_activities
+from tests.conftest import acting
 
 from .conftest import reload
 
@@ -31,10 +32,10 @@ def test_entries_are_exported_to_csv_and_a_monthly_page(app, app_ctx, municipali
     evil = activities.create_activity(
         user.id, ActivityKind.APPLICATION,
         {"organisation": "=cmd|' /C calc'!A0", "title": "<b>Lager</b>", "occurred_on": today(),
-         "method": "advertised", "status": "applied"}, entered_by_id=user.id).activity
+         "method": "advertised", "status": "applied"}, actor=acting(user)).activity
     relay_pending_activities()
     assert reload(evil).record_state == RecordState.SYNCED
-    activities.delete_activity(reload(evil))
+    activities.delete_activity(acting(user), reload(evil))
     relay_pending_activities()
 
     month_dir = tmp_path / municipality.code / today().strftime("%Y-%m")

@@ -16,6 +16,7 @@ from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
 from joblog_app.record import services as record_services
 from joblog_app.record.relay import Gateways, backoff, relay_pending_activities
+from tests.conftest import acting
 
 from .conftest import make_due, reload
 
@@ -34,7 +35,7 @@ def _application(user, **extra):  # type: ignore[no-untyped-def]
     data = {"organisation": "Netto", "title": "Kassemedarbejder", "occurred_on": today(),
             "method": "advertised", "status": "applied", **extra}
     saved = activities.create_activity(user.id, ActivityKind.APPLICATION, data,
-                                       entered_by_id=user.id)
+                                       actor=acting(user))
     db.session.commit()  # as the request that saved it would
     return saved.activity
 
@@ -158,7 +159,7 @@ def test_edits_and_deletes_after_sync_reach_the_record_in_order(connected, make_
     user = _citizen(make_citizen)
     a = _application(user)
     relay_pending_activities()
-    activities.update_activity(reload(a), {"organisation": "Netto", "title": "Kasse",
+    activities.update_activity(acting(user), reload(a), {"organisation": "Netto", "title": "Kasse",
                                            "occurred_on": today(), "method": "advertised",
                                            "status": "interview"})
     assert reload(a).record_state == RecordState.PENDING
@@ -166,7 +167,7 @@ def test_edits_and_deletes_after_sync_reach_the_record_in_order(connected, make_
     [record] = connected.records()
     assert record["status"] == "INTERVIEW" and record["title"] == "Kasse"
     assert record["version"] == 2 and not record["cancelled"]
-    activities.delete_activity(reload(a))
+    activities.delete_activity(acting(user), reload(a))
     relay_pending_activities()
     [record] = connected.records()
     assert record["cancelled"] and reload(a).record_state == RecordState.SYNCED
@@ -195,7 +196,7 @@ def test_edit_during_a_send_is_not_lost(connected, make_citizen):
 def test_deleted_before_sending_is_never_sent(connected, make_citizen):
     user = _citizen(make_citizen)
     a = _application(user)
-    activities.delete_activity(reload(a))
+    activities.delete_activity(acting(user), reload(a))
     relay_pending_activities()
     assert reload(a).record_state == RecordState.LOCAL and connected.records() == []
 
@@ -204,7 +205,7 @@ def test_network_leads_stay_private(connected, make_citizen):
     user = _citizen(make_citizen)
     lead = activities.create_activity(user.id, ActivityKind.NETWORK_LEAD,
                                       {"person": "Sara", "relation": "Nabo"},
-                                      entered_by_id=user.id).activity
+                                      actor=acting(user)).activity
     assert lead.record_state == RecordState.LOCAL
     assert relay_pending_activities().claimed == 0 and connected.records() == []
 
@@ -215,7 +216,7 @@ def test_coffee_meeting_sends_the_person_only_when_allowed(connected, make_citiz
         activities.create_activity(user.id, ActivityKind.COFFEE_MEETING,
                                    {"organisation": "ISS", "person": "Lars Nielsen",
                                     "occurred_on": today(), "share_person": share},
-                                   entered_by_id=user.id)
+                                   actor=acting(user))
     relay_pending_activities()
     records = sorted(connected.records(), key=lambda r: r["contactPerson"] or "")
     assert [r["kind"] for r in records] == ["NETWORK_MEETING"] * 2
@@ -270,7 +271,7 @@ def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
     db.session.execute(sa.update(Activity).where(Activity.id == a.id).values(
         created_at=utcnow() - timedelta(days=2)))
     db.session.commit()
-    activities.update_activity(reload(a), {"organisation": "Netto", "title": "Truckfører",
+    activities.update_activity(acting(user), reload(a), {"organisation": "Netto", "title": "Truckfører",
                                            "occurred_on": today(), "method": "advertised",
                                            "status": "applied"})
     db.session.commit()
@@ -299,7 +300,7 @@ def test_entries_replayed_from_a_phones_queue_and_assisted_entries_use_the_same_
     user = _citizen(make_citizen)
     helper = make_citizen(role=Role.HELPER)
     with app.test_request_context():
-        replay = replay_entry(user.id, {
+        replay = replay_entry(acting(user, Channel.OFFLINE), {
             "kind": "coffee_meeting", "client_uuid": str(uuid.uuid4()),
             "fields": {"organisation": "Coop", "person": "Lars", "occurred_on": today().isoformat()}})
     assert replay.status == 201, replay.body
@@ -307,7 +308,7 @@ def test_entries_replayed_from_a_phones_queue_and_assisted_entries_use_the_same_
         user.id, ActivityKind.APPLICATION,
         {"organisation": "Lidl", "title": "Chauffør", "occurred_on": today(),
          "method": "advertised", "status": "applied"},
-        entered_by_id=helper.id, channel=Channel.ASSISTED).activity
+        actor=acting(helper, Channel.ASSISTED)).activity
     assert relay_pending_activities().synced == 2
     offline = db.session.get(Activity, replay.body["id"])
     assert offline.channel == Channel.OFFLINE

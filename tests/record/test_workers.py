@@ -20,6 +20,7 @@ from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.record import services as record_services
 from joblog_app.record.relay import Gateways, claim, relay_continuously, relay_pending_activities
+from tests.conftest import acting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def _many(make_citizen, n: int) -> list[int]:  # type: ignore[no-untyped-def]
     ids = [activities.create_activity(
         user.id, ActivityKind.APPLICATION,
         {"organisation": f"Firma {i}", "title": "Lager", "occurred_on": today(),
-         "method": "advertised", "status": "applied"}, entered_by_id=user.id).activity_id
+         "method": "advertised", "status": "applied"}, actor=acting(user)).activity_id
         for i in range(n)]
     db.session.commit()
     return ids

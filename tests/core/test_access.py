@@ -1,0 +1,218 @@
+"""The access matrix: every route × every kind of user, with the answer each must get.
+
+A route that is not in ``MATRIX`` fails ``test_every_route_is_in_the_matrix``, and a view
+without a declared rule (``permissions.public`` / ``requires``) fails
+``test_every_route_declares_who_may_use_it``: a new route is placed here when it is added.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from joblog_app.activities import services as activities
+from joblog_app.activities.models import ActivityKind
+from joblog_app.auth import services as auth
+from joblog_app.auth.models import Municipality, Role, User
+from joblog_app.core.clock import today
+from joblog_app.extensions import db
+from joblog_app.permissions import declared_access
+from tests.conftest import Client, acting
+
+USERS = ("anonymous", "citizen_a", "citizen_b", "helper", "caseworker", "admin",
+         "other_municipality_staff", "disabled_citizen")
+STAFF = ("helper", "caseworker", "admin", "other_municipality_staff")
+
+# Expected answers by kind of route. "login" = sent to the login page (302 to /login).
+OWN_PAGE = {"anonymous": "login", "citizen_a": 200, "citizen_b": 200,
+            **{s: 403 for s in STAFF}, "disabled_citizen": "login"}
+# A page or action about one of citizen A's entries: another citizen gets 404, no data.
+OWN_ENTRY = {**OWN_PAGE, "citizen_b": 404}
+OWN_ENTRY_CHANGE = {**OWN_ENTRY, "citizen_a": 303}  # done, then sent on (303 See Other)
+OWN_CREATE = {**OWN_PAGE, "citizen_a": 303, "citizen_b": 303}
+OWN_API = {"anonymous": 401, "citizen_a": 200, "citizen_b": 200, **{s: 401 for s in STAFF},
+           "disabled_citizen": 401}
+OWN_API_CREATE = {**OWN_API, "citizen_a": 201, "citizen_b": 201}
+
+
+def anyone(status: int | str) -> dict[str, int | str]:
+    return {user: status for user in USERS}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # {application}, {planned}, {meeting}: citizen A's entries
+    expected: dict[str, int | str]
+    form: dict[str, str] | None = None
+    json: bool = False
+
+
+def _application_form() -> dict[str, str]:
+    return {"client_uuid": str(uuid.uuid4()), "organisation": "Netto", "title": "Kasse",
+            "occurred_on": today().isoformat(), "method": "advertised", "status": "applied"}
+
+
+MATRIX: dict[str, Route] = {
+    "static": Route("GET", "/static/css/app.css", anyone(200)),
+    "core.home": Route("GET", "/", OWN_PAGE),
+    "core.set_language": Route("POST", "/language", anyone(303), {"lang": "uk", "next": "/"}),
+    "core.accessibility": Route("GET", "/accessibility", anyone(200)),
+    "core.health": Route("GET", "/healthz", anyone(200)),
+    "auth.login": Route("GET", "/login", {**anyone(302), "anonymous": 200,
+                                          "disabled_citizen": 200}),
+    "auth.request_code": Route("POST", "/login", anyone(303), {"identifier": "20999999"}),
+    "auth.enter_code": Route("GET", "/login/code", anyone(302)),  # no login pending: back
+    "auth.verify_code": Route("POST", "/login/code", anyone(303), {"code": "123456"}),
+    "auth.logout": Route("POST", "/logout", anyone(303)),
+    "activities.new": Route("GET", "/activities/new/application", OWN_PAGE),
+    "activities.create": Route("POST", "/activities/new/application", OWN_CREATE,
+                               _application_form()),
+    "activities.edit": Route("GET", "/activities/{application}/edit", OWN_ENTRY),
+    "activities.update": Route("POST", "/activities/{application}/edit", OWN_ENTRY_CHANGE,
+                               _application_form()),
+    "activities.confirm_delete": Route("GET", "/activities/{application}/delete", OWN_ENTRY),
+    "activities.delete": Route("POST", "/activities/{application}/delete", OWN_ENTRY_CHANGE, {}),
+    "activities.applied": Route("POST", "/activities/{planned}/applied", OWN_ENTRY_CHANGE, {}),
+    "activities.follow_on": Route("GET", "/activities/{meeting}/then/coffee_meeting", OWN_ENTRY),
+    "activities.history": Route("GET", "/activities/history", OWN_PAGE),
+    "activities.print_month": Route("GET", "/activities/history/print", OWN_PAGE),
+    "offline.service_worker": Route("GET", "/sw.js", anyone(200)),
+    "offline.manifest": Route("GET", "/manifest.webmanifest", anyone(200)),
+    "offline.offline_page": Route("GET", "/offline/da", anyone(200)),
+    "offline.install": Route("GET", "/install", anyone(200)),
+    "offline.sync_session": Route("GET", "/sync/session", OWN_API),
+    "offline.sync_entry": Route("POST", "/sync/entries", OWN_API_CREATE, json=True),
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - MATRIX.keys() == set(), "new routes: place them in the access matrix"
+    assert MATRIX.keys() - endpoints == set(), "routes that no longer exist"
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [endpoint for endpoint, view in app.view_functions.items()
+                  if endpoint != "static" and declared_access(view) is None]
+    assert undeclared == [], "declare access with @public or @requires(Permission.X)"
+
+
+def _login_as(client, user: User) -> None:  # type: ignore[no-untyped-def]
+    """A server-side session as after a real login (staff log in this way until their own
+    login exists; citizens' code login is tested in tests/auth)."""
+    token = auth.start_session(user, timedelta(days=1))
+    db.session.commit()
+    with client.http.session_transaction() as session:
+        session["sid"] = token
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def _people(make_citizen) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    other = Municipality(code="102", name="Anden Kommune")
+    db.session.add(other)
+    db.session.flush()
+    people = {
+        "citizen_a": make_citizen(),
+        "citizen_b": make_citizen(),
+        "helper": make_citizen(role=Role.HELPER, email="helper@example.org"),
+        "caseworker": make_citizen(role=Role.CASEWORKER, email="case@example.org"),
+        "admin": make_citizen(role=Role.ADMIN, email="admin@example.org"),
+        "disabled_citizen": make_citizen(),
+    }
+    stranger = User(name="Other", email="other@example.org", role=Role.HELPER,
+                    municipality_id=other.id)
+    db.session.add(stranger)
+    db.session.commit()
+    people["other_municipality_staff"] = stranger
+    return people
+
+
+def _entries_of(citizen: User) -> dict[str, int]:
+    day = today()
+
+    def add(kind, **data):  # type: ignore[no-untyped-def]
+        return activities.create_activity(citizen.id, kind, data,
+                                          actor=acting(citizen)).activity_id
+
+    ids = {
+        "application": add(ActivityKind.APPLICATION, organisation="Hemmelig A/S", title="Kok",
+                           occurred_on=day, method="advertised", status="applied"),
+        "planned": add(ActivityKind.PLANNED_JOB, organisation="Hemmelig A/S", title="Bager"),
+        "meeting": add(ActivityKind.COFFEE_MEETING, organisation="Hemmelig A/S", person="Lis",
+                       occurred_on=day),
+    }
+    db.session.commit()
+    return ids
+
+
+def _answer(client, route: Route, ids: dict[str, int]):  # type: ignore[no-untyped-def]
+    path = route.path.format(**ids)
+    if route.method == "GET":
+        return client.get(path)
+    if route.json:
+        body = {"kind": "application", "client_uuid": str(uuid.uuid4()),
+                "fields": {k: v for k, v in _application_form().items() if k != "client_uuid"}}
+        return client.http.post(path, json=body, headers={"X-CSRFToken": client.csrf_token()})
+    return client.post(path, dict(route.form or {}), htmx=False)
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_access_matrix(app, client, make_citizen, who):
+    people = _people(make_citizen)
+    wrong = []
+    for endpoint, route in MATRIX.items():
+        # A fresh browser and fresh entries per route: earlier routes log out or delete.
+        client = Client(app.test_client(), client.outbox)
+        if who != "anonymous":
+            _login_as(client, people[who])
+        if who == "disabled_citizen":
+            db.session.execute(sa.update(User).where(User.id == people[who].id)
+                               .values(is_active=False))
+            db.session.commit()
+        ids = _entries_of(people["citizen_a"])
+        response = _answer(client, route, ids)
+        expected = route.expected[who]
+        got: int | str = response.status_code
+        if got == 302 and "/login" in response.headers.get("Location", "") and expected == "login":
+            got = "login"
+        if got != expected:
+            wrong.append(f"{endpoint} {route.method} {route.path}: {got}, expected {expected}")
+        if who != "citizen_a" and "{" in route.path:
+            assert "Hemmelig" not in response.get_data(as_text=True), endpoint
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_staff_reach_citizens_of_their_own_municipality_only(app_ctx, make_citizen):
+    """The loader every staff view uses: another municipality's citizen is 404, as is a
+    staff user or an unknown id; a citizen reaches only themself."""
+    from werkzeug.exceptions import NotFound
+
+    from joblog_app.activities.models import Channel
+    from joblog_app.permissions import Actor, citizen_for
+
+    people = _people(make_citizen)
+    a, b = people["citizen_a"], people["citizen_b"]
+    helper = Actor.of(people["helper"], Channel.ASSISTED, purpose="job café")
+    assert citizen_for(helper, a.id) is a
+    stranger = Actor.of(people["other_municipality_staff"], Channel.ASSISTED)
+    for actor, citizen_id in ((stranger, a.id), (helper, people["caseworker"].id),
+                              (helper, 999_999), (Actor.of(b, Channel.WEB), a.id)):
+        with pytest.raises(NotFound):
+            citizen_for(actor, citizen_id)
+    assert citizen_for(Actor.of(a, Channel.WEB), a.id) is a
+
+
+def test_a_citizen_cannot_change_another_citizens_entry_through_a_service(app_ctx, make_citizen):
+    from joblog_app.activities.models import Channel
+    from joblog_app.permissions import Actor
+
+    a, b = make_citizen(), make_citizen()
+    entry = _entries_of(a)["application"]
+    with pytest.raises(PermissionError):
+        activities.delete_activity(Actor.of(b, Channel.WEB), activities.get_for_citizen(a.id, entry))
