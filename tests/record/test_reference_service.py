@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from joblog_app.record.reference_service import ReferenceRecordService
+from devtools.reference_record import ReferenceRecordService
 
 SECRET = "test-secret"
 CPR = "0703851234"  # no valid modulus-11 check digit: must be accepted
@@ -373,7 +373,7 @@ def test_unknown_paths_and_methods(client):  # type: ignore[no-untyped-def]
     assert client.call("GET", "/joblog/v2/entries")[0] == 404
     assert client.call("GET", f"{ENTRIES}/a/b/c")[0] == 404
     status, headers, data = client.call("PATCH", f"{ENTRIES}/abc", APPLICATION)
-    assert (status, headers["Allow"], data["errorCode"]) == (405, "GET, PUT, DELETE",
+    assert (status, headers["Allow"], data["errorCode"]) == (405, "GET, HEAD, PUT, DELETE",
                                                              "METHOD_NOT_ALLOWED")
     assert client.call("GET", ENTRIES)[0] == 405
 
@@ -550,7 +550,7 @@ def test_inspection_records_stats_and_reset(service, client):  # type: ignore[no
 
 
 def test_logs_never_show_a_cpr_number(service, client, caplog):  # type: ignore[no-untyped-def]
-    caplog.set_level(logging.INFO, logger="joblog.record.reference")
+    caplog.set_level(logging.INFO, logger="reference_record")
     client.post(APPLICATION, "log-1")
     client.call("GET", f"{ENTRIES}/{CPR}")  # even someone putting one in a URL
     client.post(APPLICATION, "log-2", cpr="0703851")
