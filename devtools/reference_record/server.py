@@ -99,6 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own refusals (bad request line, headers too long) as JSON."""
         self.log_error("code %d, message %s", code, message)
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # not parsed yet: http.server would send no headers
+            self.request_version = "HTTP/1.0"
         self._send(Answer(code, {"errorCode": "VALIDATION", "field": "request",
                                  "message": message or "bad request"}))
 

@@ -101,6 +101,8 @@ def entry(raw: bytes) -> dict[str, Any]:
     kind = result["kind"]
     if kind is None:
         raise ContractError("kind", "required")
+    if not isinstance(kind, str):  # before it picks the rules (a dict or list is unhashable)
+        raise ContractError("kind", "must be a string")
     required = set(ALWAYS_REQUIRED) | set(REQUIRED_BY_KIND.get(kind, ()))
     for name in FIELDS:
         value = result[name]

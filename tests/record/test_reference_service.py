@@ -279,6 +279,8 @@ BODY_CASES = [
     ("unknown field", {**APPLICATION, "cpr": CPR}, "cpr"),
     ("kind missing", _without("kind"), "kind"),
     ("kind unknown", {**APPLICATION, "kind": "COFFEE"}, "kind"),
+    ("kind an object", {**APPLICATION, "kind": {}}, "kind"),  # was a 500 (found by schemathesis)
+    ("kind a list", {**APPLICATION, "kind": ["JOB_APPLICATION"]}, "kind"),
     ("kind lower case", {**APPLICATION, "kind": "job_application"}, "kind"),
     ("status unknown", {**APPLICATION, "status": "HIRED"}, "status"),
     ("method unknown", {**APPLICATION, "method": "EMAIL"}, "method"),
