@@ -590,3 +590,23 @@ def test_stop_does_not_wait_for_slow_requests(tmp_path):  # type: ignore[no-unty
     assert time.monotonic() - started < 2 and errors
     with ReferenceRecordService(str(tmp_path / "r.sqlite")) as again:
         assert again.records() == []  # latency comes before storing
+
+
+def test_the_product_never_imports_the_reference_service():  # type: ignore[no-untyped-def]
+    """A development tool, outside joblog_app's import graph (docs/reference-record-service.md)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "joblog_app"
+    offenders = []
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{source.name}: {name}" for name in names
+                          if name.startswith("devtools") or "reference_" in name]
+    assert offenders == []
