@@ -1,8 +1,8 @@
 """Relay of 10,000 pending entries to the reference record service, with faults.
 
 The reference record service (``python -m devtools.reference_record``: the program
-municipal IT tests against, stdlib threaded HTTP server + SQLite) runs as its own process on 127.0.0.1 on a
-free port. Two configurations, each measured the same way:
+municipal IT tests against, stdlib threaded HTTP server + SQLite) runs as its own process
+on 127.0.0.1 on a free port. Two configurations, each measured the same way:
 
   (1) SQLite, one worker - a fresh SQLite database (``flask db upgrade``, demo data);
   (2) PostgreSQL, two workers - a fresh schema on the PostgreSQL server (``JOBLOG_TEST_PG``,
