@@ -19,7 +19,8 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel -q compile -d translations
 
 # Development server on http://127.0.0.1:5000 with an SQLite database and demo data,
-# plus the background worker and the reference record service (scripts/dev_run.sh).
+# plus the background worker and the reference record service on 8089 (scripts/dev_run.sh).
+# PORT=5100 RECORD_PORT=8189 make run moves both.
 run: install translations
 	VENV=$(VENV) bash scripts/dev_run.sh
 
@@ -29,7 +30,7 @@ test: install translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check joblog_app tests bench
+	$(VENV)/bin/ruff check joblog_app devtools tests bench
 
 bench: install translations
 	bash tests/support/ensure_browser.sh

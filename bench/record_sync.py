@@ -1,8 +1,8 @@
 """Relay of 10,000 pending entries to the reference record service, with faults.
 
-The reference record service (``flask record-service``: the program municipal IT tests
-against, stdlib threaded HTTP server + SQLite) runs as its own process on 127.0.0.1 on a
-free port. Two configurations, each measured the same way:
+The reference record service (``python -m devtools.reference_record``: the program
+municipal IT tests against, stdlib threaded HTTP server + SQLite) runs as its own process
+on 127.0.0.1 on a free port. Two configurations, each measured the same way:
 
   (1) SQLite, one worker - a fresh SQLite database (``flask db upgrade``, demo data);
   (2) PostgreSQL, two workers - a fresh schema on the PostgreSQL server (``JOBLOG_TEST_PG``,
@@ -174,8 +174,8 @@ class RecordService:
         self.port = c.free_port()
         self.url = f"http://{c.HOST}:{self.port}"
         self.log_file = ws.dir / "record-service.log"
-        cmd = [str(c.FLASK), "--app", "wsgi", "record-service", "--port", str(self.port),
-               "--db", str(ws.dir / "record.sqlite")]
+        cmd = [str(c.VENV_BIN / "python"), "-m", "devtools.reference_record",
+               "--port", str(self.port), "--db", str(ws.dir / "record.sqlite")]
         env = {**ws.env, "JOBLOG_RECORD_CLIENT_SECRET": CLIENT_SECRET}  # not in the process list
         with open(self.log_file, "wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=c.ROOT, env=env, stdout=out,

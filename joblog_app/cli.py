@@ -55,32 +55,6 @@ def register_cli(app: Flask) -> None:
             for name, handled in totals.items():
                 click.echo(f"{name}: {handled}")
 
-    @app.cli.command("record-service")
-    @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", default=8089, show_default=True)
-    @click.option("--db", "db_path", default=None, help="SQLite file (default: instance folder).")
-    @click.option("--client-id", default="joblog", show_default=True)
-    @click.option("--client-secret", envvar="JOBLOG_RECORD_CLIENT_SECRET", default="dev-secret")
-    @click.option("--latency-ms", default=0, help="Fault: added latency per request.")
-    @click.option("--error-rate", default=0.0, help="Fault: share answered 500/503.")
-    @click.option("--rate-limit-rate", default=0.0, help="Fault: share answered 429.")
-    @click.option("--retry-after", default=1, help="Fault: Retry-After seconds on 429.")
-    @click.option("--drop-after-store-rate", default=0.0,
-                  help="Fault: share whose connection is dropped after the entry was stored.")
-    def record_service(host: str, port: int, db_path: str | None, client_id: str,
-                       client_secret: str, latency_ms: int, error_rate: float,
-                       rate_limit_rate: float, retry_after: int,
-                       drop_after_store_rate: float) -> None:
-        """Run the reference record service (the REST contract, with switchable faults)."""
-        from .record.reference_service import serve
-
-        path = db_path or str(Path(app.instance_path) / "reference-record.sqlite")
-        click.echo(f"Reference record service on http://{host}:{port} (data in {path})")
-        serve(path, host, port, client_id, client_secret,
-              {"latency_ms": latency_ms, "error_rate": error_rate,
-               "rate_limit_rate": rate_limit_rate, "retry_after": retry_after,
-               "drop_after_store_rate": drop_after_store_rate})
-
     @app.cli.group("translate")
     def translate() -> None:
         """Extract, update and compile the translation catalogs."""

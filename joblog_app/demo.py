@@ -72,7 +72,7 @@ def seed(rng: random.Random | None = None) -> None:
     day = today()
     municipality = db.session.scalar(sa.select(Municipality).where(Municipality.code == "999"))
     if municipality is None:
-        # Entries go to the reference record service (flask record-service) in demos.
+        # Entries go to the reference record service (python -m devtools.reference_record).
         municipality = Municipality(code="999", name="Demo Kommune")
         db.session.add(municipality)
         db.session.flush()

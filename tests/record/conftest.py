@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from devtools.reference_record import ReferenceRecordService
 from joblog_app.activities.models import Activity
 from joblog_app.auth.models import Municipality
 from joblog_app.extensions import db
 from joblog_app.record import services as record_services
 from joblog_app.record.models import RecordGatewayKind
-from joblog_app.record.reference_service import ReferenceRecordService
 
 CLIENT_SECRET = "test-client-secret"
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from joblog_app.record.reference_service import ReferenceRecordService
+from devtools.reference_record import ReferenceRecordService
 
 SECRET = "test-secret"
 CPR = "0703851234"  # no valid modulus-11 check digit: must be accepted
@@ -279,6 +279,8 @@ BODY_CASES = [
     ("unknown field", {**APPLICATION, "cpr": CPR}, "cpr"),
     ("kind missing", _without("kind"), "kind"),
     ("kind unknown", {**APPLICATION, "kind": "COFFEE"}, "kind"),
+    ("kind an object", {**APPLICATION, "kind": {}}, "kind"),  # was a 500 (found by schemathesis)
+    ("kind a list", {**APPLICATION, "kind": ["JOB_APPLICATION"]}, "kind"),
     ("kind lower case", {**APPLICATION, "kind": "job_application"}, "kind"),
     ("status unknown", {**APPLICATION, "status": "HIRED"}, "status"),
     ("method unknown", {**APPLICATION, "method": "EMAIL"}, "method"),
@@ -373,7 +375,7 @@ def test_unknown_paths_and_methods(client):  # type: ignore[no-untyped-def]
     assert client.call("GET", "/joblog/v2/entries")[0] == 404
     assert client.call("GET", f"{ENTRIES}/a/b/c")[0] == 404
     status, headers, data = client.call("PATCH", f"{ENTRIES}/abc", APPLICATION)
-    assert (status, headers["Allow"], data["errorCode"]) == (405, "GET, PUT, DELETE",
+    assert (status, headers["Allow"], data["errorCode"]) == (405, "GET, HEAD, PUT, DELETE",
                                                              "METHOD_NOT_ALLOWED")
     assert client.call("GET", ENTRIES)[0] == 405
 
@@ -550,7 +552,7 @@ def test_inspection_records_stats_and_reset(service, client):  # type: ignore[no
 
 
 def test_logs_never_show_a_cpr_number(service, client, caplog):  # type: ignore[no-untyped-def]
-    caplog.set_level(logging.INFO, logger="joblog.record.reference")
+    caplog.set_level(logging.INFO, logger="reference_record")
     client.post(APPLICATION, "log-1")
     client.call("GET", f"{ENTRIES}/{CPR}")  # even someone putting one in a URL
     client.post(APPLICATION, "log-2", cpr="0703851")
@@ -588,3 +590,23 @@ def test_stop_does_not_wait_for_slow_requests(tmp_path):  # type: ignore[no-unty
     assert time.monotonic() - started < 2 and errors
     with ReferenceRecordService(str(tmp_path / "r.sqlite")) as again:
         assert again.records() == []  # latency comes before storing
+
+
+def test_the_product_never_imports_the_reference_service():  # type: ignore[no-untyped-def]
+    """A development tool, outside joblog_app's import graph (docs/reference-record-service.md)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "joblog_app"
+    offenders = []
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{source.name}: {name}" for name in names
+                          if name.startswith("devtools") or "reference_" in name]
+    assert offenders == []

@@ -1,6 +1,6 @@
 """Validation rules of the record contract, as the reference record service applies them.
 
-Stdlib only (the service runs without Flask). Each check raises ``ContractError`` with the
+Each check raises ``ContractError`` with the
 field it is about, so the service can answer ``400 {"errorCode": "VALIDATION", "field",
 "message"}``. Messages are short English codes-with-words for developers, never shown to
 citizens, and never contain the rejected value (it could be a CPR number).
@@ -39,6 +39,13 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,46}")
 _CPR = re.compile(r"[0-9]{10}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MUNICIPALITY = re.compile(r"[0-9]{3}")
+
+# "Not blank" as the contract's JSON Schema says it (``NonBlank``): at least one character
+# that is not white space in ECMA-262's sense (WhiteSpace and LineTerminator). Spelled out
+# because engines disagree on ``\S``: Python's counts U+001C-U+001F and U+0085 as space and
+# U+FEFF as not; ECMA-262 the other way round. The spec carries this very pattern.
+NOT_BLANK_PATTERN = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
 
 
 class ContractError(ValueError):
@@ -94,6 +101,8 @@ def entry(raw: bytes) -> dict[str, Any]:
     kind = result["kind"]
     if kind is None:
         raise ContractError("kind", "required")
+    if not isinstance(kind, str):  # before it picks the rules (a dict or list is unhashable)
+        raise ContractError("kind", "must be a string")
     required = set(ALWAYS_REQUIRED) | set(REQUIRED_BY_KIND.get(kind, ()))
     for name in FIELDS:
         value = result[name]
@@ -120,6 +129,6 @@ def entry(raw: bytes) -> dict[str, Any]:
             limit = TEXT_LIMITS[name]
             if len(value) > limit:
                 raise ContractError(name, f"too long: at most {limit} characters")
-            if name in required and not value.strip():
+            if name in required and not _NOT_BLANK.search(value):
                 raise ContractError(name, "required")
     return result

@@ -1,0 +1,1 @@
+"""Development tools that are not the product: never imported by ``joblog_app``."""
