@@ -48,7 +48,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine()
 
-    from .activities.views import bp as activities_bp
     from .auth.views import bp as auth_bp
     from .core.errors import register_error_handlers
     from .core.views import bp as core_bp
@@ -56,14 +55,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(activities_bp)
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import citizens, record
+    from . import activities, citizens, home, record
 
+    activities.init_app(app)
     citizens.init_app(app)
     record.init_app(app)
+    home.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

@@ -21,7 +21,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, current_app, jsonify, make_response
 from flask_login import current_user
@@ -29,13 +29,18 @@ from flask_login import current_user
 from .auth.models import Role, User
 from .extensions import db
 
-if TYPE_CHECKING:
-    from .activities.models import Channel
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 ACCESS_ATTRIBUTE = "joblog_access"
 PUBLIC = "public"
+
+
+class Channel(enum.StrEnum):
+    """Through which channel an actor acts (and an entry was made)."""
+
+    WEB = "web"  # the citizen, online
+    OFFLINE = "offline"  # the citizen, queued on the phone and replayed
+    ASSISTED = "assisted"  # a staff user on the citizen's behalf
 
 
 class Permission(enum.StrEnum):
@@ -144,8 +149,6 @@ class Actor:
 
 def current_actor(channel: Channel | None = None, purpose: str | None = None) -> Actor:
     """The logged-in user as the actor of this request (web channel unless said)."""
-    from .activities.models import Channel
-
     return Actor.of(current_user, channel or Channel.WEB, purpose)
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -216,3 +217,14 @@ def _validate_field(spec: FieldSpec, raw: str, today: date) -> tuple[Any, LazySt
             return day, _l("The date is more than a year ahead. Check the year.")
         return day, None
     raise ValueError(f"unknown field type {spec.type}")
+
+
+def month_arg(day: date) -> date:
+    """The first day of the month asked for in ``?month=YYYY-MM``; ``day``'s month when it is
+    missing or not a month."""
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return day.replace(day=1)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models_base import enum_column, utcnow
+from ..permissions import Channel
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -49,12 +50,6 @@ class PlanTag(enum.StrEnum):
     A = "a"
     B = "b"
     C = "c"
-
-
-class Channel(enum.StrEnum):
-    WEB = "web"  # the citizen, online
-    OFFLINE = "offline"  # the citizen, queued on the phone and replayed
-    ASSISTED = "assisted"  # a staff user on the citizen's behalf
 
 
 class RecordState(enum.StrEnum):

@@ -3,9 +3,8 @@
 The home screen is the most requested page, so it does not load full ``Activity`` objects
 (all columns, identity map, ORM compilation) for its three short lists. The statement is
 built once, here, with bind parameters: SQLAlchemy reuses its cache key and compiled SQL,
-and a request only pays for executing it. The lists keep the rules of
-``services.open_planned_jobs``, ``services.follow_ups_due`` and ``services.latest`` (the
-tests check that both ways agree).
+and a request only pays for executing it. This is the one place the three lists' rules are
+written (tests/activities/test_services.py, test_home_lists_in_one_statement).
 """
 
 from __future__ import annotations
@@ -49,16 +48,16 @@ def _part(which: int, where: sa.ColumnElement[bool], order: tuple[Any, ...]) -> 
 # A UNION ALL keeps no order: home_lists puts each list back in its order (a window
 # function would, but it keeps SQLite from stopping the sort at ``limit`` rows).
 HOME_LISTS = sa.union_all(
-    # services.open_planned_jobs
+    # open planned jobs: deadline first, none last
     sa.select(_part(PLANNED, sa.and_(_a.kind == ActivityKind.PLANNED_JOB,
                                      _a.converted_to_id.is_(None)),
                     (_a.deadline.is_(None), _a.deadline, _a.id.desc()))),
-    # services.follow_ups_due
+    # follow-ups due within the horizon and not done
     sa.select(_part(FOLLOW_UPS, sa.and_(
         _a.follow_up_on.is_not(None),
         _a.follow_up_on <= sa.bindparam("follow_up_until", type_=sa.Date),
         _a.followed_up_at.is_(None), _a.converted_to_id.is_(None)), (_a.follow_up_on,))),
-    # services.latest
+    # the latest entries, planned jobs aside
     sa.select(_part(LATEST, _a.kind != ActivityKind.PLANNED_JOB,
                     (_a.created_at.desc(), _a.id.desc()))),
 )

@@ -201,12 +201,16 @@ def prefill_from(source: Activity, kind: ActivityKind, today: date) -> dict[str,
     return data
 
 
+# What an entry may turn into, the first being the usual next step: a coffee meeting gets a
+# follow-up meeting; a network contact becomes a meeting or an application.
+FOLLOW_ONS: dict[ActivityKind, tuple[ActivityKind, ...]] = {
+    ActivityKind.COFFEE_MEETING: (ActivityKind.COFFEE_MEETING,),
+    ActivityKind.NETWORK_LEAD: (ActivityKind.COFFEE_MEETING, ActivityKind.APPLICATION),
+}
+
+
 def can_convert(source: Activity, kind: ActivityKind) -> bool:
-    allowed = {
-        ActivityKind.COFFEE_MEETING: {ActivityKind.COFFEE_MEETING},  # a follow-up meeting
-        ActivityKind.NETWORK_LEAD: {ActivityKind.COFFEE_MEETING, ActivityKind.APPLICATION},
-    }
-    return kind in allowed.get(source.kind, set()) and source.converted_to_id is None
+    return kind in FOLLOW_ONS.get(source.kind, ()) and source.converted_to_id is None
 
 
 def _live(citizen_id: int) -> list[sa.ColumnElement[bool]]:
@@ -224,31 +228,6 @@ def recent_employers(citizen_id: int, limit: int = 5) -> list[str]:
         .limit(limit)
     )
     return [r.organisation for r in rows]
-
-
-def latest(citizen_id: int, limit: int = 5) -> list[Activity]:
-    return list(db.session.scalars(
-        sa.select(Activity).where(*_live(citizen_id), Activity.kind != ActivityKind.PLANNED_JOB)
-        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit)
-    ))
-
-
-def open_planned_jobs(citizen_id: int, limit: int = 10) -> list[Activity]:
-    return list(db.session.scalars(
-        sa.select(Activity).where(*_live(citizen_id), Activity.kind == ActivityKind.PLANNED_JOB,
-                                  Activity.converted_to_id.is_(None))
-        .order_by(Activity.deadline.is_(None), Activity.deadline, Activity.id.desc()).limit(limit)
-    ))
-
-
-def follow_ups_due(citizen_id: int, today: date, limit: int = 10) -> list[Activity]:
-    return list(db.session.scalars(
-        sa.select(Activity).where(*_live(citizen_id), Activity.follow_up_on.is_not(None),
-                                  Activity.follow_up_on <= today + FOLLOW_UP_HORIZON,
-                                  Activity.followed_up_at.is_(None),
-                                  Activity.converted_to_id.is_(None))
-        .order_by(Activity.follow_up_on).limit(limit)
-    ))
 
 
 def month_entries(citizen_id: int, start: date, end: date, kind: ActivityKind | None = None,

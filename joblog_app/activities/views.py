@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import htmx
-from ..core.clock import today
+from ..core.clock import month_bounds, today
 from ..permissions import Permission, current_actor, requires
-from ..progress import services as progress
 from . import services
-from .forms import KIND_LABELS, METHOD_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, validate
+from .forms import KIND_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, month_arg, validate
 from .models import Activity, ActivityKind, ApplicationStatus
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
@@ -84,7 +83,7 @@ def create(kind: str):  # type: ignore[no-untyped-def]
                          "This entry was already saved with other details. "
                          "Check your list, then save again if you want a new entry.")})
     flash(_("Saved: %(kind)s", kind=KIND_LABELS[k]), "success")
-    return htmx.location(url_for("core.home"))
+    return htmx.location(url_for("home.home"))
 
 
 @bp.get("/<int:activity_id>/edit")
@@ -132,7 +131,7 @@ def applied(activity_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     services.apply_for_planned(current_actor(), planned, today())
     flash(_("Saved: %(kind)s", kind=KIND_LABELS[ActivityKind.APPLICATION]), "success")
-    return htmx.location(url_for("core.home"))
+    return htmx.location(url_for("home.home"))
 
 
 @bp.get("/<int:activity_id>/then/<kind>")
@@ -148,20 +147,10 @@ def follow_on(activity_id: int, kind: str):  # type: ignore[no-untyped-def]
                  client_uuid=str(uuid.uuid4()), source=source, fresh=True)
 
 
-def _month_arg() -> date:
-    raw = request.args.get("month", "")
-    try:
-        year, month = (int(p) for p in raw.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return today().replace(day=1)
-
-
 @bp.get("/history")
 @requires(Permission.OWN_JOB_LOG)
 def history():  # type: ignore[no-untyped-def]
-    month = _month_arg()
-    start, end = progress.month_bounds(month)
+    start, end = month_bounds(month_arg(today()))
     kind = request.args.get("kind") or None
     status = request.args.get("status") or None
     kind_filter = ActivityKind(kind) if kind in ActivityKind._value2member_map_ else None
@@ -174,19 +163,4 @@ def history():  # type: ignore[no-untyped-def]
         entries=entries, month=start, kind=kind_filter, status=status_filter,
         kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
         prev_month=prev_month, next_month=next_month if next_month <= today() else None,
-    )
-
-
-@bp.get("/history/print")
-@requires(Permission.OWN_JOB_LOG)
-def print_month():  # type: ignore[no-untyped-def]
-    month = _month_arg()
-    start, end = progress.month_bounds(month)
-    entries = services.month_entries(current_user.id, start, end)
-    profile = current_user.profile
-    return htmx.render(
-        "activities/print.html", entries=entries, month=start, kind_labels=KIND_LABELS,
-        method_labels=METHOD_LABELS,
-        status_labels=STATUS_LABELS,
-        progress=progress.progress_for(profile, min(end, today())) if profile else None,
     )

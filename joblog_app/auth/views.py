@@ -25,7 +25,7 @@ def _client_ip() -> str:
 @public
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.home"))
     return htmx.render("auth/login.html", "auth/_login_form.html", identifier="", error=None)
 
 
@@ -69,7 +69,7 @@ def verify_code():  # type: ignore[no-untyped-def]
     current_app.logger.info("login ok user=%s", user.id)
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    return htmx.redirect_page(url_for("core.home"))
+    return htmx.redirect_page(url_for("home.home"))
 
 
 @bp.post("/logout")

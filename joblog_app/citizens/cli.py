@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from ..auth.services import find_citizen
 from ..extensions import db
-from ..record import services as record
+from . import services
 from .cpr import CprError
 
 citizens = AppGroup("citizens", help="Citizen data put on file by staff.")
@@ -23,7 +23,7 @@ def put_cpr_on_file(identifier: str) -> None:
         raise click.ClickException("no active citizen with that phone number or e-mail")
     raw = click.prompt("CPR number", hide_input=True)
     try:
-        masked = record.set_cpr(user, raw)
+        masked = services.store_cpr(user.id, raw)
     except CprError:
         raise click.ClickException("that is not a CPR number (DDMMYY-XXXX)") from None
     db.session.commit()

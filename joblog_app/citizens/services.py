@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..extensions import db
 from . import cpr as cpr_numbers
+from . import signals
 from .models import BenefitGroup, CitizenProfile, RequirementPeriod
 
 # STAR's benchmark as defaults; a caseworker may set another requirement per citizen.
@@ -33,7 +34,9 @@ def profile_of(citizen_id: int) -> CitizenProfile | None:
 
 
 def store_cpr(citizen_id: int, raw_cpr: str) -> str:
-    """Put the CPR number on file, encrypted; returns it masked. Flushes.
+    """Put the CPR number on file, encrypted, and tell the features that wait for it
+    (``signals.cpr_on_file``: the record releases waiting entries); returns it masked.
+    Flushes.
 
     Raises ``cpr.CprError`` for a number that is not a CPR number, ``NotACitizen`` for a user
     without a profile."""
@@ -43,6 +46,7 @@ def store_cpr(citizen_id: int, raw_cpr: str) -> str:
     number = cpr_numbers.normalize(raw_cpr)
     profile.cpr_encrypted = cpr_numbers.encrypt(number)
     db.session.flush()
+    signals.cpr_on_file.send(citizen_id=citizen_id)
     return cpr_numbers.mask(number)
 
 

@@ -1,4 +1,4 @@
-"""Home screen, language switch, accessibility statement and health check."""
+"""Language switch, accessibility statement and health check."""
 
 from __future__ import annotations
 
@@ -8,47 +8,22 @@ from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from .. import htmx
-from ..activities import queries as activity_queries
-from ..activities.forms import KIND_LABELS, STATUS_LABELS
 from ..auth import services as auth
 from ..config import LANGUAGES
 from ..i18n import LANGUAGE_COOKIE
-from ..permissions import Permission, public, requires
-from ..progress import services as progress
-from ..record import services as record
-from .clock import today
+from ..permissions import public
+from .health import collect as health_figures
 
 bp = Blueprint("core", __name__)
-
-
-@bp.get("/")
-@requires(Permission.OWN_JOB_LOG)
-def home():  # type: ignore[no-untyped-def]
-    day = today()
-    citizen_id = current_user.id
-    # The most requested page: two statements, plain rows, no ORM entities or lazy loads.
-    progress_now, sync = progress.overview(citizen_id, day)
-    lists = activity_queries.home_lists(citizen_id, day, limit=5)
-    return htmx.render(
-        "core/home.html",
-        progress=progress_now,
-        planned=lists.planned,
-        follow_ups=lists.follow_ups,
-        latest=lists.latest,
-        sync=sync,
-        kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS,
-        today=day,
-    )
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
-        return url_for("core.home")
+        return url_for("home.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("core.home")
+        return url_for("home.home")
     return target
 
 
@@ -76,9 +51,5 @@ def accessibility():  # type: ignore[no-untyped-def]
 @bp.get("/healthz")
 @public
 def health():  # type: ignore[no-untyped-def]
-    """Liveness plus the record queue: depth, the age of the oldest pending entry, and how
-    many entries wait for staff (no CPR number or no gateway)."""
-    queue = record.queue_health()
-    return jsonify(status="ok", record_queue_depth=queue.depth,
-                   record_oldest_pending_seconds=queue.oldest_pending_seconds,
-                   record_waiting=queue.waiting, record_failed=queue.failed)
+    """Liveness plus each feature's figures (core/health.py), e.g. the record queue."""
+    return jsonify(status="ok", **health_figures())

@@ -85,7 +85,7 @@ def manifest(lang: str) -> dict[str, Any]:
                              "contacts in a few taps."),
             "lang": lang,
             "dir": text_direction(lang),
-            "start_url": url_for("core.home"),
+            "start_url": url_for("home.home"),
             "scope": "/",
             "display": "standalone",
             "orientation": "portrait",

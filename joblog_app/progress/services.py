@@ -11,13 +11,14 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from ..activities.models import Activity, ActivityKind
 from ..citizens.models import CitizenProfile, RequirementPeriod
+from ..core.clock import month_bounds
 from ..extensions import db
 from ..record import services as record
 
@@ -38,12 +39,6 @@ class Progress:
     smiley: Smiley
     per_week: Decimal | None  # requirement per week (dagpenge) or None for monthly
     average_per_week: Decimal | None
-
-
-def month_bounds(day: date) -> tuple[date, date]:
-    start = day.replace(day=1)
-    nxt = (start + timedelta(days=32)).replace(day=1)
-    return start, nxt - timedelta(days=1)
 
 
 _a = Activity.__table__.c

@@ -49,11 +49,15 @@ def citizen_sync(citizen_id: int) -> CitizenSync:
 
 
 def set_cpr(user: User, raw_cpr: str) -> str:
-    """Put the citizen's CPR number on file and release the entries that waited for it;
-    returns the number masked. Flushes (the caller commits)."""
-    masked = citizens.store_cpr(user.id, raw_cpr)
-    _requeue(sa.and_(Activity.citizen_id == user.id, Activity.record_state == RecordState.WAITING))
-    return masked
+    """Put the citizen's CPR number on file (``citizens.store_cpr``, which releases the
+    entries that waited for it); returns the number masked. Flushes."""
+    return citizens.store_cpr(user.id, raw_cpr)
+
+
+def release_waiting(citizen_id: int) -> int:
+    """The citizen's entries that waited (no CPR number) are due again. Flushes."""
+    return _requeue(sa.and_(Activity.citizen_id == citizen_id,
+                            Activity.record_state == RecordState.WAITING))
 
 
 def gateway_kind(municipality_id: int) -> RecordGatewayKind:

@@ -112,7 +112,7 @@ def test_planned_job_becomes_application_once(citizen):
             app_.plan_tag.value) == (ActivityKind.APPLICATION, "Arla", "Mejerist", TODAY,
                                      "applied", "a")
     assert planned.converted_to_id == app_.id
-    assert services.open_planned_jobs(citizen.id) == []
+    assert queries.home_lists(citizen.id, TODAY).planned == []
 
 
 def test_follow_up_is_done_when_the_follow_up_meeting_is_logged(citizen):
@@ -120,12 +120,12 @@ def test_follow_up_is_done_when_the_follow_up_meeting_is_logged(citizen):
         citizen.id, ActivityKind.COFFEE_MEETING,
         {"organisation": "ISS", "person": "Lars", "occurred_on": TODAY - timedelta(days=7),
          "follow_up_on": TODAY}, actor=acting(citizen)).activity
-    assert services.follow_ups_due(citizen.id, TODAY) == [meeting]
+    assert [r.id for r in queries.home_lists(citizen.id, TODAY).follow_ups] == [meeting.id]
     assert services.can_convert(meeting, ActivityKind.COFFEE_MEETING)
     data = services.prefill_from(meeting, ActivityKind.COFFEE_MEETING, TODAY)
     services.create_activity(citizen.id, ActivityKind.COFFEE_MEETING, data,
                              actor=acting(citizen), source=meeting)
-    assert services.follow_ups_due(citizen.id, TODAY) == []
+    assert queries.home_lists(citizen.id, TODAY).follow_ups == []
 
 
 def test_network_lead_turns_into_meeting_or_application(citizen):
@@ -150,7 +150,7 @@ def test_other_citizens_entries_are_invisible(make_citizen):
     assert services.get_for_citizen(b.id, mine.id) is None
     services.delete_activity(acting(a), mine)
     assert services.get_for_citizen(a.id, mine.id) is None
-    assert services.latest(a.id) == []
+    assert queries.home_lists(a.id, TODAY).latest == []
 
 
 def test_recent_employers_newest_first_without_duplicates(citizen):
@@ -201,8 +201,9 @@ def test_repeat_after_a_failed_insert_keeps_working(citizen):
     assert db.session.scalar(sa.select(sa.func.count(Activity.id))) == 2
 
 
-def test_home_lists_are_the_list_functions_in_one_statement(make_citizen):
-    """queries.home_lists gives the rows of open_planned_jobs, follow_ups_due and latest."""
+def test_home_lists_in_one_statement(make_citizen):
+    """Open planned jobs (deadline first, none last), follow-ups due within the horizon
+    (not followed up), and the latest entries (not planned jobs, not deleted): five each."""
     citizen, other = make_citizen(), make_citizen()
 
     def add(kind: ActivityKind, who=citizen, **data):  # type: ignore[no-untyped-def]
@@ -229,12 +230,13 @@ def test_home_lists_are_the_list_functions_in_one_statement(make_citizen):
     def ids(rows):  # type: ignore[no-untyped-def]
         return [r.id for r in rows]
 
-    assert ids(lists.planned) == ids(services.open_planned_jobs(citizen.id, limit=5))
-    assert ids(lists.follow_ups) == ids(services.follow_ups_due(citizen.id, TODAY, limit=5))
-    assert ids(lists.latest) == ids(services.latest(citizen.id, limit=5))
-    assert len(lists.planned) == len(lists.follow_ups) == len(lists.latest) == 5
+    p, m = planned, meetings
+    assert ids(lists.planned) == ids([p[6], p[5], p[0], p[3], p[4]])  # 1, 5, 9, 30 days, none
+    assert ids(lists.follow_ups) == ids([m[5], m[2], m[3], m[4], m[6]])  # -5 .. 2 days
+    lead = lists.latest[0]
+    assert ids(lists.latest)[2:] == ids([m[6], m[5], m[4]])  # after the lead and follow-up
     # What the templates read of a row, with the types an Activity has.
-    row, entity = lists.latest[0], services.latest(citizen.id, limit=1)[0]
+    row, entity = lead, db.session.get(Activity, lead.id)
     for name in ("kind", "title", "organisation", "person", "description", "occurred_on",
                  "deadline", "status", "converted_to_id", "follow_up_on", "record_state",
                  "record_attempts", "record_synced_at", "record_error"):

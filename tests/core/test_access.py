@@ -59,7 +59,7 @@ def _application_form() -> dict[str, str]:
 
 MATRIX: dict[str, Route] = {
     "static": Route("GET", "/static/css/app.css", anyone(200)),
-    "core.home": Route("GET", "/", OWN_PAGE),
+    "home.home": Route("GET", "/", OWN_PAGE),
     "core.set_language": Route("POST", "/language", anyone(303), {"lang": "uk", "next": "/"}),
     "core.accessibility": Route("GET", "/accessibility", anyone(200)),
     "core.health": Route("GET", "/healthz", anyone(200)),
@@ -80,7 +80,7 @@ MATRIX: dict[str, Route] = {
     "activities.applied": Route("POST", "/activities/{planned}/applied", OWN_ENTRY_CHANGE, {}),
     "activities.follow_on": Route("GET", "/activities/{meeting}/then/coffee_meeting", OWN_ENTRY),
     "activities.history": Route("GET", "/activities/history", OWN_PAGE),
-    "activities.print_month": Route("GET", "/activities/history/print", OWN_PAGE),
+    "home.print_month": Route("GET", "/activities/history/print", OWN_PAGE),
     "offline.service_worker": Route("GET", "/sw.js", anyone(200)),
     "offline.manifest": Route("GET", "/manifest.webmanifest", anyone(200)),
     "offline.offline_page": Route("GET", "/offline/da", anyone(200)),

@@ -1,0 +1,37 @@
+"""The home screen and the printable monthly overview (thin: home/services.py reads)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user
+
+from .. import htmx
+from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS, month_arg
+from ..core.clock import today
+from ..permissions import Permission, requires
+from . import services
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@requires(Permission.OWN_JOB_LOG)
+def home():  # type: ignore[no-untyped-def]
+    day = today()
+    screen = services.home_screen(current_user.id, day)
+    return htmx.render(
+        "core/home.html", progress=screen.progress, planned=screen.planned,
+        follow_ups=screen.follow_ups, latest=screen.latest, sync=screen.sync,
+        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, today=day,
+    )
+
+
+@bp.get("/activities/history/print")
+@requires(Permission.OWN_JOB_LOG)
+def print_month():  # type: ignore[no-untyped-def]
+    overview = services.month_overview(current_user.id, month_arg(today()), today())
+    return htmx.render(
+        "activities/print.html", entries=overview.entries, month=overview.month,
+        kind_labels=KIND_LABELS, method_labels=METHOD_LABELS, status_labels=STATUS_LABELS,
+        progress=overview.progress,
+    )
