@@ -58,8 +58,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, citizens, home, record
+    from . import activities, audit, citizens, home, record
 
+    audit.init_app(app)
     activities.init_app(app)
     citizens.init_app(app)
     record.init_app(app)

@@ -65,6 +65,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RECORD_SEND_THREADS": 4,
         # First retry after 2-4 s, doubling up to an hour (with jitter); Retry-After wins.
         "RECORD_BACKOFF_BASE": 2.0,
+        # Days an audit row (a staff look-up of citizen data) is kept, then deleted by the
+        # worker. Two years by default: long enough to answer a citizen's access request.
+        "AUDIT_RETENTION_DAYS": 730,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_FROM": "",

@@ -152,14 +152,27 @@ def current_actor(channel: Channel | None = None, purpose: str | None = None) ->
     return Actor.of(current_user, channel or Channel.WEB, purpose)
 
 
-def citizen_for(actor: Actor, citizen_id: int) -> User:
+def citizen_for(actor: Actor, citizen_id: int, action: str = "read",
+                unit: str | None = None) -> User:
     """The citizen ``actor`` may act on, or 404: a citizen only themself; staff only the
-    citizens of their own municipality (and nothing reveals whether another exists)."""
+    citizens of their own municipality (and nothing reveals whether another exists).
+
+    For staff this is also the audit point: the look-up (``action``: read, change, export,
+    pairing) is written to the audit log in the request's transaction, and so is a denied
+    attempt (the 404 commits it: core/database.py commits 4xx answers)."""
     if not actor.is_staff:
         if actor.user_id != citizen_id:
             abort(404)
     citizen = db.session.get(User, citizen_id)
-    if citizen is None or citizen.role != Role.CITIZEN or not citizen.is_active or \
-            citizen.municipality_id != actor.municipality_id:
+    allowed = citizen is not None and citizen.role == Role.CITIZEN and citizen.is_active and \
+        citizen.municipality_id == actor.municipality_id
+    if actor.is_staff:
+        from .audit import services as audit
+        from .audit.models import AuditAction, AuditOutcome
+
+        audit.record(actor, AuditAction(action), citizen_id=citizen_id, unit=unit,
+                     outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.DENIED)
+    if not allowed:
         abort(404)
+    assert citizen is not None
     return citizen

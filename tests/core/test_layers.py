@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "joblog_app"
-BASE_PACKAGES = {"core", "auth"}
+BASE_PACKAGES = {"core", "auth", "audit"}
 COMPOSITION_ROOTS = {"__init__", "cli", "demo"}  # they put the features together
 
 
