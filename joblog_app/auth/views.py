@@ -6,13 +6,19 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 from .. import htmx
+from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE
-from . import services, sessions
+from . import devices, services, sessions
 from .senders import CodeNotSent, sender_for
 
 bp = Blueprint("auth", __name__)
 
 PENDING_IDENTIFIER = "login_identifier"
+PENDING_KEY = "login_key"  # binds the code to this browser session
+
+
+def _device_cookie_name() -> str:
+    return devices.COOKIE_NAME if current_app.config["IS_LOCAL"] else devices.SECURE_COOKIE_NAME
 
 
 def _client_ip() -> str:
@@ -30,14 +36,23 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/login")
 def request_code():  # type: ignore[no-untyped-def]
     raw = request.form.get("identifier", "")[:300]
+    key = services.new_session_key()
     try:
-        result = services.request_code(
-            raw, _client_ip(), current_app.secret_key, sender_for(raw.strip().lower())  # type: ignore[arg-type]
-        )
+        sender_for(raw.strip().lower())  # by its form only: e.g. no SMS gateway yet
+        identifier = services.request_code(
+            raw, _client_ip(), key, current_app.secret_key,  # type: ignore[arg-type]
+            device_cookie=request.cookies.get(_device_cookie_name()))
     except (services.LoginError, CodeNotSent) as exc:
+        db.session.rollback()
         return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
                            identifier=raw, error=exc.message)
-    session[PENDING_IDENTIFIER] = result.identifier
+    db.session.commit()
+    if current_app.config["CODE_SENDER"] == "log":
+        # Development: the code appears in this server's log at once (the log sender makes
+        # no network call, so there is no timing to hide). Real senders run in the worker.
+        services.send_pending_codes(current_app.secret_key, sender_for)  # type: ignore[arg-type]
+    session[PENDING_IDENTIFIER] = identifier
+    session[PENDING_KEY] = key
     return htmx.location(url_for("auth.enter_code"))
 
 
@@ -55,16 +70,25 @@ def verify_code():  # type: ignore[no-untyped-def]
     if not identifier:
         return htmx.location(url_for("auth.login"))
     try:
-        user = services.verify_code(identifier, request.form.get("code", "")[:20], _client_ip(),
+        user = services.verify_code(identifier, request.form.get("code", "")[:20],
+                                    session.get(PENDING_KEY), _client_ip(),
                                     current_app.secret_key)  # type: ignore[arg-type]
     except services.LoginError as exc:
+        db.session.commit()  # the wrong guess counts
         current_app.logger.warning("login code refused ip=%s", _client_ip())
         return htmx.render("auth/code.html", "auth/_code_form.html", status=422,
                            identifier=identifier, error=exc.message)
+    db.session.commit()
     current_app.logger.info("login ok user=%s", user.id)
+    cookie_name = _device_cookie_name()
+    device = services.device_cookie(identifier, current_app.secret_key,  # type: ignore[arg-type]
+                                    request.cookies.get(cookie_name))
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    return htmx.redirect_page(url_for("core.home"))
+    resp = htmx.redirect_page(url_for("core.home"))
+    resp.set_cookie(cookie_name, device, max_age=devices.MAX_AGE_SECONDS, samesite="Lax",
+                    secure=not current_app.config["IS_LOCAL"], httponly=True)
+    return resp
 
 
 @bp.post("/logout")
