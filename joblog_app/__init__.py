@@ -24,6 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     config.load(app, overrides)
+    from .core.inputs import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     hops = int(app.config["PROXY_HOPS"])
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix

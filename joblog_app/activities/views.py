@@ -12,6 +12,7 @@ from flask_login import current_user
 from .. import htmx
 from ..auth.sessions import citizen_required
 from ..core.clock import today
+from ..core.inputs import parse_id, parse_month
 from ..progress import services as progress
 from . import services
 from .forms import KIND_LABELS, METHOD_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, validate
@@ -62,8 +63,12 @@ def new(kind: str):  # type: ignore[no-untyped-def]
 def create(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
     source = None
-    if request.form.get("source_id", "").isdigit():
-        source = _own(int(request.form["source_id"]))
+    raw_source = request.form.get("source_id", "")
+    if raw_source:
+        source_id = parse_id(raw_source)
+        if source_id is None:
+            abort(400)
+        source = _own(source_id)
         if not services.can_convert(source, k):
             abort(404)
     try:
@@ -149,12 +154,14 @@ def follow_on(activity_id: int, kind: str):  # type: ignore[no-untyped-def]
 
 
 def _month_arg() -> date:
+    """The month asked for; none means this month; a wrong or out-of-range one is a 400."""
     raw = request.args.get("month", "")
-    try:
-        year, month = (int(p) for p in raw.split("-"))
-        return date(year, month, 1)
-    except ValueError:
+    if not raw:
         return today().replace(day=1)
+    month = parse_month(raw, today())
+    if month is None:
+        abort(400)
+    return month
 
 
 @bp.get("/history")

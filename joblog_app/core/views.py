@@ -46,7 +46,11 @@ def home():  # type: ignore[no-untyped-def]
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
-    if not target:
+    if not target or len(target) > 2000:
+        return url_for("core.home")
+    # Control characters (CR/LF: header splitting) and backslashes (browsers read "/\\x" as
+    # "//x") never belong in our own paths.
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return url_for("core.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

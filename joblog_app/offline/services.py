@@ -23,6 +23,7 @@ from ..activities.forms import validate
 from ..activities.models import ActivityKind, Channel
 from ..config import LANGUAGES
 from ..core.clock import today
+from ..core.inputs import parse_id
 from ..core.templating import static_url
 from ..i18n import text_direction
 
@@ -129,8 +130,8 @@ def replay_entry(citizen_id: int, payload: Any) -> Replay:
     source = None
     source_id = fields.get("source_id", "")
     if source_id:
-        source = activities.get_for_citizen(citizen_id, int(source_id)) \
-            if source_id.isdigit() else None
+        parsed = parse_id(source_id)
+        source = activities.get_for_citizen(citizen_id, parsed) if parsed else None
         if source is None or not activities.can_convert(source, kind):
             return _invalid(_("The entry this one follows up on is gone or already used."))
     result = validate(kind, fields, today())

@@ -69,7 +69,11 @@ def sync_session() -> Response:
 def sync_entry() -> Response:
     if not current_user.is_authenticated or current_user.role != Role.CITIZEN:
         return make_response(jsonify(status="login"), 401)
-    result = services.replay_entry(current_user.id, request.get_json(silent=True))
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: not an entry
+        payload = None
+    result = services.replay_entry(current_user.id, payload)
     return make_response(jsonify(result.body), result.status)
 
 
