@@ -57,6 +57,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PROXY_HOPS": 0,
         # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
         "PAGE_MEMO_SIZE": 512,
+        # Bearer token that lets monitoring read the record queue's figures on /healthz
+        # (empty: nobody; anonymous callers only learn that the app is alive).
+        "MONITORING_TOKEN": "",
         # log (development: codes in the server log) or smtp; production refuses log.
         "CODE_SENDER": "log",
         "INSECURE_LOG_CODES": False,
