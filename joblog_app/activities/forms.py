@@ -137,8 +137,10 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
         _FOLLOW_UP,
     ),
     ActivityKind.OTHER: (
+        # The record takes 250 characters (docs/record-api.openapi.yaml): no more here,
+        # so the record never gets less than the citizen wrote.
         FieldSpec("description", "longtext", _l("What did you do?"), required=True,
-                  max_length=500, essential=True,
+                  max_length=250, essential=True,
                   hint=_l("For example: job fair, course, new CV.")),
         FieldSpec("occurred_on", "date", _l("Date"), required=True, default="today",
                   past_days=YEAR, future_days=YEAR),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..models_base import enum_column, utcnow
@@ -41,6 +42,13 @@ class Municipality(db.Model):
     )
 
     users: Mapped[list[User]] = relationship(back_populates="municipality")
+
+    @validates("code")
+    def _three_digits(self, _key: str, code: str) -> str:
+        # The record contract's municipalityCode: "^[0-9]{3}$" (the kommunekode).
+        if not isinstance(code, str) or not re.fullmatch(r"[0-9]{3}", code):
+            raise ValueError("a municipality code is three digits, e.g. 751")
+        return code
 
 
 class User(db.Model):

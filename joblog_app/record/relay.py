@@ -36,6 +36,10 @@ log = logging.getLogger("joblog.record")
 
 BACKOFF_BASE = 2.0  # seconds; RECORD_BACKOFF_BASE overrides it
 BACKOFF_CAP = 3600.0
+# An unexpected error (a bug, bad stored data) is retried this many times in all, then the
+# entry fails with the reason, for staff to act on (``flask record status`` / ``retry``).
+MAX_UNEXPECTED_ATTEMPTS = 5
+UNEXPECTED = "internal: "
 WAIT_NO_CPR = "no_cpr"
 WAIT_NO_GATEWAY = "no_gateway"
 
@@ -132,7 +136,8 @@ def _plan(activity: Activity, gateways: Gateways) -> Delivery | tuple[RecordStat
     profile = citizen.profile
     if profile is None or not profile.cpr_encrypted:
         return RecordState.WAITING, WAIT_NO_CPR
-    cpr = cpr_numbers.decrypt(profile.cpr_encrypted)
+    # Normalised again: numbers stored before only ASCII digits were accepted.
+    cpr = cpr_numbers.normalize(cpr_numbers.decrypt(profile.cpr_encrypted))
     create_id = str(activity.client_uuid)
     base = dict(cpr=cpr, lookup_request_id=create_id, citizen_label=citizen.name,
                 month=(activity.occurred_on or activity.created_at.date()).strftime("%Y-%m"))
@@ -182,7 +187,11 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
                  selectinload(Activity.citizen).selectinload(User.municipality))
     ))
     for activity in activities:
-        plan = _plan(activity, gateways)
+        try:
+            plan = _plan(activity, gateways)
+        except Exception as exc:  # noqa: BLE001 - bad stored data must not stop the batch
+            log.exception("record planning crashed activity=%s", activity.id)
+            plan = RecordState.FAILED, f"{UNEXPECTED}{type(exc).__name__}"
         if isinstance(plan, Delivery):
             gateway = gateways.for_municipality(activity.citizen.municipality)
             assert gateway is not None
@@ -193,6 +202,8 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
             _rest(activity.id, token, state, reason)
             if state == RecordState.LOCAL:
                 batch.stats.local += 1
+            elif state == RecordState.FAILED:
+                batch.stats.failed += 1
             else:
                 batch.stats.waiting += 1
     return batch
@@ -260,7 +271,7 @@ def _safe(deliver: Deliver, gateway: RecordGateway,
         return deliver(gateway, delivery)
     except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not lose the batch
         log.exception("record delivery crashed op=%s", delivery.op)
-        return Outcome(Result.RETRY, reason=f"internal: {type(exc).__name__}")
+        return Outcome(Result.RETRY, reason=f"{UNEXPECTED}{type(exc).__name__}")
 
 
 def _ours(activity_id: int, token: str) -> sa.ColumnElement[bool]:
@@ -330,6 +341,10 @@ def _record(sent: _Sent, token: str, delivery: Delivery, outcome: Outcome, stats
                        "b_version": sent.version, "b_not_cancel": delivery.op != Op.CANCEL}
     attempts = sent.attempts + 1
     error = (outcome.reason or "")[:300]
+    if outcome.result == Result.RETRY and (outcome.reason or "").startswith(UNEXPECTED) \
+            and attempts >= MAX_UNEXPECTED_ATTEMPTS:
+        outcome = Outcome(Result.FAILED, reason=f"{outcome.reason} after {attempts} tries")
+        error = outcome.reason[:300]  # type: ignore[index]
     if outcome.result == Result.RETRY:
         stats.retried += 1
         return _RETRY, {**key, "b_attempts": attempts, "b_error": error,
