@@ -37,6 +37,29 @@ MAX_FIELDS = 40
 MAX_VALUE = 5000
 
 
+def sync_entry_schema() -> dict[str, Any]:
+    """JSON schema of ``POST /sync/entries`` (what static/js/queue.js sends). The field
+    values are checked by the same rules as the forms (activities/forms.py)."""
+    from ..activities.forms import SCHEMAS
+
+    names = sorted({spec.name for specs in SCHEMAS.values() for spec in specs} | {"source_id"})
+    return {
+        "type": "object",
+        "required": ["kind", "client_uuid", "fields"],
+        "properties": {
+            "kind": {"enum": [kind.value for kind in ActivityKind]},
+            "client_uuid": {"type": "string", "pattern":
+                            "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+            "fields": {
+                "type": "object",
+                "maxProperties": MAX_FIELDS,
+                "properties": {name: {"type": "string", "maxLength": MAX_VALUE} for name in names},
+                "additionalProperties": {"type": "string", "maxLength": MAX_VALUE},
+            },
+        },
+    }
+
+
 def queue_owner(user_id: int) -> str:
     """An opaque, stable key naming whose entries these are on a shared phone."""
     secret = current_app.config["SECRET_KEY"].encode()
