@@ -54,7 +54,12 @@ def _form(kind: ActivityKind, values: dict, *, errors: dict | None = None, statu
 @citizen_required
 def new(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
-    return _form(k, defaults_for(k, today()), action=url_for(".create", kind=k.value),
+    values = defaults_for(k, today())
+    if k == ActivityKind.PLANNED_JOB:  # the manifest's share target lands here
+        values |= services.shared_job(request.args.get("title", "")[:1000],
+                                      request.args.get("text", "")[:2000],
+                                      request.args.get("ad_url", "")[:1000])
+    return _form(k, values, action=url_for(".create", kind=k.value),
                  client_uuid=str(uuid.uuid4()), fresh=True)
 
 

@@ -121,6 +121,13 @@ def manifest(lang: str) -> dict[str, Any]:
                 {"name": _("Coffee meeting"), "short_name": _("Coffee meeting"),
                  "url": url_for("activities.new", kind="coffee_meeting"), "icons": shortcut_icon},
             ],
+            # Sharing a job ad from another app opens "Job I want to apply for" with the link
+            # and the shared title filled in (activities.views.new reads these names).
+            "share_target": {
+                "action": url_for("activities.new", kind="planned_job"),
+                "method": "GET",
+                "params": {"title": "title", "text": "text", "url": "ad_url"},
+            },
         }
 
 
