@@ -57,6 +57,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PROXY_HOPS": 0,
         # Rendered pages kept per process while what they show is unchanged (core/page_memo.py).
         "PAGE_MEMO_SIZE": 512,
+        # Login codes asked for from one address per 15 minutes (a job café puts 30
+        # citizens behind one address; see docs/operations.md for the other budgets).
+        "LOGIN_MAX_SENDS_PER_IP": 60,
         # Bearer token that lets monitoring read the record queue's figures on /healthz
         # (empty: nobody; anonymous callers only learn that the app is alive).
         "MONITORING_TOKEN": "",

@@ -121,7 +121,8 @@ def _count(model: type, *conditions: sa.ColumnElement[bool]) -> int:
 
 
 def request_code(raw_identifier: str, ip: str, session_key: str, secret_key: str,
-                 device_cookie: str | None = None, now: datetime | None = None) -> str:
+                 device_cookie: str | None = None, now: datetime | None = None,
+                 max_sends_per_ip: int = MAX_SENDS_PER_IP) -> str:
     """Put a new code for this browser session in the outbox, unless a budget is used up,
     and return the normalised identifier. Does not look the identifier up: the answer and
     its timing are the same for every identifier. Flushes; the caller commits."""
@@ -138,7 +139,7 @@ def request_code(raw_identifier: str, ip: str, session_key: str, secret_key: str
             _count(LoginCode, recent, unrecognised, LoginCode.ip == ip)
             >= MAX_SENDS_PER_IDENTIFIER_AND_IP
             or _count(LoginCode, this_hour, unrecognised) >= MAX_UNRECOGNISED_SENDS_PER_IDENTIFIER
-            or _count(LoginCode, recent, LoginCode.ip == ip) >= MAX_SENDS_PER_IP
+            or _count(LoginCode, recent, LoginCode.ip == ip) >= max_sends_per_ip
         )
     if over:
         raise LoginError(TOO_MANY_CODES)

@@ -41,7 +41,8 @@ def request_code():  # type: ignore[no-untyped-def]
         sender_for(raw.strip().lower())  # by its form only: e.g. no SMS gateway yet
         identifier = services.request_code(
             raw, _client_ip(), key, current_app.secret_key,  # type: ignore[arg-type]
-            device_cookie=request.cookies.get(_device_cookie_name()))
+            device_cookie=request.cookies.get(_device_cookie_name()),
+            max_sends_per_ip=int(current_app.config["LOGIN_MAX_SENDS_PER_IP"]))
     except (services.LoginError, CodeNotSent) as exc:
         db.session.rollback()
         return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
