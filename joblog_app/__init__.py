@@ -24,6 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     config.load(app, overrides)
+    from .core.inputs import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     hops = int(app.config["PROXY_HOPS"])
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -58,8 +61,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, citizens, home, record
+    from . import activities, audit, auth, citizens, home, record
 
+    auth.init_app(app)
     audit.init_app(app)
     activities.init_app(app)
     citizens.init_app(app)

@@ -45,10 +45,22 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The largest real request is an entry with 2,000 characters of Arabic notes
+        # (6 bytes each once form-encoded): about 20 KB. Anything far beyond is refused
+        # with a localized 413 before it is read.
+        "MAX_CONTENT_LENGTH": 128 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 128 * 1024,
+        "MAX_FORM_PARTS": 200,
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
         # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none). Trusted for that
         # many hops, so login throttles see the citizen's address, not the proxy's.
         "PROXY_HOPS": 0,
+        # Login codes asked for from one address per 15 minutes (a job café puts 30
+        # citizens behind one address; see docs/operations.md for the other budgets).
+        "LOGIN_MAX_SENDS_PER_IP": 60,
+        # Bearer token that lets monitoring read the record queue's figures on /healthz
+        # (empty: nobody; anonymous callers only learn that the app is alive).
+        "MONITORING_TOKEN": "",
         # log (development: codes in the server log) or smtp; production refuses log.
         "CODE_SENDER": "log",
         "INSECURE_LOG_CODES": False,
@@ -61,6 +73,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RECORD_TIMEOUT": 10.0,
         "RECORD_EXPORT_DIR": str(Path(instance_path) / "record-export"),
         "RECORD_BATCH_SIZE": 50,
+        # Batches the relay sends before the worker's other jobs get their turn (it comes
+        # straight back while entries are due).
+        "RECORD_BATCHES_PER_ROUND": 10,
         "RECORD_LEASE_SECONDS": 120,
         "RECORD_SEND_THREADS": 4,
         # First retry after 2-4 s, doubling up to an hour (with jitter); Retry-After wins.

@@ -48,7 +48,7 @@ class CodeOutbox(logging.Handler):
         self.codes: list[tuple[int, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        m = re.search(r"code for user #(\d+): (\d{6})", record.getMessage())
+        m = re.search(r"login code for \S+ \(user #(\d+)\): (\d{6})", record.getMessage())
         if m:
             self.codes.append((int(m.group(1)), m.group(2)))
 

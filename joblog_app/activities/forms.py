@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -138,8 +137,10 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
         _FOLLOW_UP,
     ),
     ActivityKind.OTHER: (
+        # The record takes 250 characters (docs/record-api.openapi.yaml): no more here,
+        # so the record never gets less than the citizen wrote.
         FieldSpec("description", "longtext", _l("What did you do?"), required=True,
-                  max_length=500, essential=True,
+                  max_length=250, essential=True,
                   hint=_l("For example: job fair, course, new CV.")),
         FieldSpec("occurred_on", "date", _l("Date"), required=True, default="today",
                   past_days=YEAR, future_days=YEAR),
@@ -218,13 +219,3 @@ def _validate_field(spec: FieldSpec, raw: str, today: date) -> tuple[Any, LazySt
         return day, None
     raise ValueError(f"unknown field type {spec.type}")
 
-
-def month_arg(day: date) -> date:
-    """The first day of the month asked for in ``?month=YYYY-MM``; ``day``'s month when it is
-    missing or not a month."""
-    raw = request.args.get("month", "")
-    try:
-        year, month = (int(p) for p in raw.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return day.replace(day=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..extensions import db
 from ..models_base import utcnow
 from ..permissions import Actor
-from .forms import SCHEMAS
+from .forms import SCHEMAS, clean_text
 from .models import (
     Activity,
     ActivityKind,
@@ -240,3 +241,28 @@ def month_entries(citizen_id: int, start: date, end: date, kind: ActivityKind | 
     if status:
         query = query.where(Activity.status == status)
     return list(db.session.scalars(query.order_by(day.desc(), Activity.id.desc())))
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def shared_job(title: str, text: str, url: str) -> dict[str, str]:
+    """Fields of a planned job from what another app shared (Web Share Target): the link
+    (or the first link in the text; Android apps often send it there) and the title, cut
+    to what the form takes. Nothing is saved: the citizen checks it and taps Save."""
+    values: dict[str, str] = {}
+    link = url.strip() if _URL.fullmatch(url.strip()) else ""
+    if not link:
+        found = _URL.search(text)
+        link = found.group(0) if found else ""
+    if link and len(link) <= 500:
+        values["ad_url"] = link
+    shared_title = clean_text(title or "", multiline=False)
+    if not shared_title:
+        without_link = _URL.sub("", text or "")
+        shared_title = clean_text(without_link, multiline=False)
+    shared_title = " ".join(shared_title.split())
+    if shared_title:
+        values["title"] = shared_title[:120]
+    return values
+

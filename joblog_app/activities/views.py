@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from .. import htmx
 from ..core.clock import month_bounds, today
+from ..core.inputs import parse_id, requested_month
 from ..permissions import Permission, current_actor, requires
 from . import services
-from .forms import KIND_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, month_arg, validate
+from .forms import KIND_LABELS, SCHEMAS, STATUS_LABELS, defaults_for, validate
 from .models import Activity, ActivityKind, ApplicationStatus
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
@@ -52,7 +53,12 @@ def _form(kind: ActivityKind, values: dict, *, errors: dict | None = None, statu
 @requires(Permission.OWN_JOB_LOG)
 def new(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
-    return _form(k, defaults_for(k, today()), action=url_for(".create", kind=k.value),
+    values = defaults_for(k, today())
+    if k == ActivityKind.PLANNED_JOB:  # the manifest's share target lands here
+        values |= services.shared_job(request.args.get("title", "")[:1000],
+                                      request.args.get("text", "")[:2000],
+                                      request.args.get("ad_url", "")[:1000])
+    return _form(k, values, action=url_for(".create", kind=k.value),
                  client_uuid=str(uuid.uuid4()), fresh=True)
 
 
@@ -61,8 +67,12 @@ def new(kind: str):  # type: ignore[no-untyped-def]
 def create(kind: str):  # type: ignore[no-untyped-def]
     k = _kind(kind)
     source = None
-    if request.form.get("source_id", "").isdigit():
-        source = _own(int(request.form["source_id"]))
+    raw_source = request.form.get("source_id", "")
+    if raw_source:
+        source_id = parse_id(raw_source)
+        if source_id is None:
+            abort(400)
+        source = _own(source_id)
         if not services.can_convert(source, k):
             abort(404)
     try:
@@ -150,7 +160,7 @@ def follow_on(activity_id: int, kind: str):  # type: ignore[no-untyped-def]
 @bp.get("/history")
 @requires(Permission.OWN_JOB_LOG)
 def history():  # type: ignore[no-untyped-def]
-    start, end = month_bounds(month_arg(today()))
+    start, end = month_bounds(requested_month(today()))
     kind = request.args.get("kind") or None
     status = request.args.get("status") or None
     kind_filter = ActivityKind(kind) if kind in ActivityKind._value2member_map_ else None

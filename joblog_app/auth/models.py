@@ -5,11 +5,12 @@ A municipality's settings live with the feature they are about (e.g. record/mode
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..models_base import enum_column, utcnow
@@ -31,6 +32,13 @@ class Municipality(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
 
     users: Mapped[list[User]] = relationship(back_populates="municipality")
+
+    @validates("code")
+    def _three_digits(self, _key: str, code: str) -> str:
+        # The record contract's municipalityCode: "^[0-9]{3}$" (the kommunekode).
+        if not isinstance(code, str) or not re.fullmatch(r"[0-9]{3}", code):
+            raise ValueError("a municipality code is three digits, e.g. 751")
+        return code
 
 
 class User(db.Model):
@@ -62,7 +70,9 @@ class User(db.Model):
 
 
 class LoginCode(db.Model):
-    """A one-time code: stored as a keyed hash, single use, short-lived."""
+    """A one-time code: stored as a keyed hash, single use, short-lived, valid only in the
+    browser session that asked for it (``session_hash``). ``used_at`` is also set when
+    another code for the identifier is used, or the same session asks again (voided)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(sa.String(254), index=True)
@@ -73,6 +83,35 @@ class LoginCode(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     failed_attempts: Mapped[int] = mapped_column(default=0)
+    # Keyed hash of a random value kept in the asking browser's session.
+    session_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set when asked from a browser with a device cookie for this identifier (own budget).
+    device_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+
+
+class LoginCodeOutbox(db.Model):
+    """A code waiting to be sent by the worker, so the login request never waits for (or
+    reveals anything through) the mail or SMS server. The code is sealed with a key derived
+    from the secret key; the row is deleted once the message has left or given up."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login_code_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("login_code.id", ondelete="CASCADE"), unique=True)
+    sealed_code: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    login_code: Mapped[LoginCode] = relationship()
+
+
+class LoginFailure(db.Model):
+    """A wrong code, counted against the address that *guessed* (not the one that asked)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(sa.String(45), index=True)
+    identifier: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class LoginSession(db.Model):

@@ -36,12 +36,21 @@ class CodeSender(Protocol):
     def send(self, identifier: str, code: str, language: str, user_id: int) -> None: ...
 
 
+def mask_identifier(identifier: str) -> str:
+    """``+45••••4050`` / ``ol•••@example.org``: recognisable by its owner, not more."""
+    if "@" in identifier:
+        local, _at, domain = identifier.partition("@")
+        return f"{local[:2]}•••@{domain}"
+    return f"{identifier[:3]}••••{identifier[-4:]}"
+
+
 class LogCodeSender:
     """Development sender: the code goes to the server log, never to the phone."""
 
     def send(self, identifier: str, code: str, language: str, user_id: int) -> None:
-        # The identifier is personal data: log the user id only.
-        log.warning("DEVELOPMENT login code for user #%s: %s", user_id, code)
+        # The identifier is personal data: masked, enough to tell two test phones apart.
+        log.warning("DEVELOPMENT login code for %s (user #%s): %s", mask_identifier(identifier),
+                    user_id, code)
 
 
 class SmtpCodeSender:

@@ -1,50 +1,63 @@
 """Citizen login with one-time codes, and server-side login sessions.
 
-Rules (OWASP ASVS 6.5/6.6): 6 random digits, stored as a keyed hash, single use, valid
-10 minutes, at most 5 wrong guesses per code. Sending is throttled per identifier, per
-identifier+IP and per IP; nothing ever locks the account, so the real user can always ask
-for a new code a little later.
+Rules (OWASP ASVS 6.5/6.6; the numbers and the reasoning are in docs/operations.md):
+6 random digits, stored as a keyed hash, valid 10 minutes, at most 5 wrong guesses, and only
+in the browser session that asked for it. Using a code voids every other code for the
+identifier. The request never looks the identifier up and never sends anything: it writes
+the code to an outbox that the worker sends from (``jobs.send_pending_codes``), so known and
+unknown identifiers get the same answer in the same time. Budgets: per address, per
+identifier for browsers that have not logged in with it before, and per device cookie for
+those that have, so nobody else can use up the citizen's own phone's budget.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models_base import utcnow
-from .models import LoginCode, LoginSession, Role, User
-from .senders import CodeSender
+from . import devices
+from .models import LoginCode, LoginCodeOutbox, LoginFailure, LoginSession, Role, User
+
+log = logging.getLogger("joblog.login")
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_GUESSES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
+BUDGET_WINDOW = timedelta(hours=1)
+# From one address, for one identifier: a mistyped number must not fill the phone.
 MAX_SENDS_PER_IDENTIFIER_AND_IP = 3
-MAX_SENDS_PER_IDENTIFIER = 8
+# Codes asked for from browsers that have not logged in with this identifier before: the
+# most codes a phone gets per hour that its owner did not ask for.
+MAX_UNRECOGNISED_SENDS_PER_IDENTIFIER = 5
+# A browser with a device cookie for the identifier has a budget of its own.
+MAX_SENDS_PER_DEVICE = 5
 # Job cafés put 30 citizens behind one IP: the per-IP limit must leave room for them.
 MAX_SENDS_PER_IP = 60
 MAX_FAILED_VERIFICATIONS_PER_IP = 60
+OUTBOX_MAX_ATTEMPTS = 3
+OUTBOX_RETRY = timedelta(seconds=20)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
+TOO_MANY_CODES = _l("Many codes were asked for just now. Wait a while and try again, "
+                    "or log in on a phone where you have logged in before.")
+CODE_GONE = _l("This code does not work any more. Ask for a new code.")
 
 
 class LoginError(Exception):
     def __init__(self, message: object) -> None:
         super().__init__("login refused")
         self.message = message
-
-
-@dataclass(frozen=True)
-class CodeRequest:
-    identifier: str
-    sent: bool  # False when the identifier is unknown; the caller must not reveal that
 
 
 def normalize_identifier(raw: str) -> str:
@@ -60,15 +73,31 @@ def normalize_identifier(raw: str) -> str:
     digits = re.sub(r"[\s\-().]", "", value)
     if digits.startswith("00"):
         digits = "+" + digits[2:]
-    if re.fullmatch(r"\d{8}", digits):
+    # ASCII digits only: ``\d`` would also take Arabic-Indic or full-width digits.
+    if re.fullmatch(r"[0-9]{8}", digits):
         return "+45" + digits
-    if re.fullmatch(r"\+\d{8,15}", digits):
+    if re.fullmatch(r"\+[0-9]{8,15}", digits):
         return digits
     raise LoginError(_l("This phone number does not look right. Write 8 digits, like 20 30 40 50."))
 
 
 def _hash_code(secret_key: str, identifier: str, code: str) -> str:
     return hmac.new(secret_key.encode(), f"{identifier}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _hash_session(secret_key: str, session_key: str) -> str:
+    return hmac.new(secret_key.encode(), f"login-session:{session_key}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _sealer(secret_key: str) -> Fernet:
+    key = hashlib.sha256(f"login-code-outbox:{secret_key}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def new_session_key() -> str:
+    """The random value a browser session keeps while it waits for its code."""
+    return secrets.token_urlsafe(24)
 
 
 def find_citizen(raw_identifier: str) -> User | None:
@@ -85,72 +114,82 @@ def _find_user(identifier: str) -> User | None:
         sa.select(User).where(column == identifier, User.is_active, User.role == Role.CITIZEN))
 
 
-def _count_codes(*conditions: sa.ColumnElement[bool]) -> int:
-    return db.session.scalar(sa.select(sa.func.count(LoginCode.id)).where(*conditions)) or 0
+def _count(model: type, *conditions: sa.ColumnElement[bool]) -> int:
+    return db.session.scalar(sa.select(sa.func.count(model.id)).where(*conditions)) or 0
 
 
-def request_code(raw_identifier: str, ip: str, secret_key: str, sender: CodeSender,
-                 now: datetime | None = None) -> CodeRequest:
-    """Create and send a code, unless throttled. Flushes (the request commits)."""
+def request_code(raw_identifier: str, ip: str, session_key: str, secret_key: str,
+                 device_cookie: str | None = None, now: datetime | None = None,
+                 max_sends_per_ip: int = MAX_SENDS_PER_IP) -> str:
+    """Put a new code for this browser session in the outbox, unless a budget is used up,
+    and return the normalised identifier. Does not look the identifier up: the answer and
+    its timing are the same for every identifier. Flushes; the caller commits."""
     now = now or utcnow()
     identifier = normalize_identifier(raw_identifier)
-    since = now - THROTTLE_WINDOW
-    recent = LoginCode.created_at > since
-    if (
-        _count_codes(recent, LoginCode.identifier == identifier, LoginCode.ip == ip)
-        >= MAX_SENDS_PER_IDENTIFIER_AND_IP
-        or _count_codes(recent, LoginCode.identifier == identifier) >= MAX_SENDS_PER_IDENTIFIER
-        or _count_codes(recent, LoginCode.ip == ip) >= MAX_SENDS_PER_IP
-    ):
-        raise LoginError(_l("You asked for many codes. Wait 15 minutes, then try again."))
-
-    user = _find_user(identifier)
-    code = f"{secrets.randbelow(10**6):06d}"
-    if user is not None:
-        # Sent first: a code that never left (CodeNotSent) does not count against the limits.
-        sender.send(identifier, code, user.language, user.id)
-    db.session.add(
-        LoginCode(
-            identifier=identifier,
-            user_id=user.id if user else None,
-            code_hash=_hash_code(secret_key, identifier, code),
-            ip=ip,
-            created_at=now,
-            expires_at=now + CODE_TTL,
+    device = devices.device_for(device_cookie, identifier, secret_key)
+    recent = LoginCode.created_at > now - THROTTLE_WINDOW
+    this_hour = LoginCode.created_at > now - BUDGET_WINDOW
+    if device is not None:
+        over = _count(LoginCode, this_hour, LoginCode.device_id == device) >= MAX_SENDS_PER_DEVICE
+    else:
+        unrecognised = sa.and_(LoginCode.identifier == identifier, LoginCode.device_id.is_(None))
+        over = (
+            _count(LoginCode, recent, unrecognised, LoginCode.ip == ip)
+            >= MAX_SENDS_PER_IDENTIFIER_AND_IP
+            or _count(LoginCode, this_hour, unrecognised) >= MAX_UNRECOGNISED_SENDS_PER_IDENTIFIER
+            or _count(LoginCode, recent, LoginCode.ip == ip) >= max_sends_per_ip
         )
-    )
+    if over:
+        raise LoginError(TOO_MANY_CODES)
+
+    session_hash = _hash_session(secret_key, session_key)
+    # Asking again in the same browser voids the code it asked for before.
+    db.session.execute(
+        sa.update(LoginCode)
+        .where(LoginCode.identifier == identifier, LoginCode.session_hash == session_hash,
+               LoginCode.used_at.is_(None))
+        .values(used_at=now))
+    code = f"{secrets.randbelow(10**6):06d}"
+    login_code = LoginCode(identifier=identifier, code_hash=_hash_code(secret_key, identifier, code),
+                           ip=ip[:45], created_at=now, expires_at=now + CODE_TTL,
+                           session_hash=session_hash, device_id=device)
+    db.session.add(login_code)
+    db.session.add(LoginCodeOutbox(login_code=login_code, created_at=now, next_attempt_at=now,
+                                   sealed_code=_sealer(secret_key).encrypt(code.encode()).decode()))
     db.session.flush()
-    return CodeRequest(identifier=identifier, sent=user is not None)
+    return identifier
 
 
-def verify_code(identifier: str, code: str, ip: str, secret_key: str,
+def verify_code(identifier: str, code: str, session_key: str | None, ip: str, secret_key: str,
                 now: datetime | None = None) -> User:
-    """Check a code; on success it is used up and the user returned. Flushes: the request
-    commits, also when it answers a wrong code (the wrong guess must count)."""
+    """Check a code asked for in this browser session; on success every code for the
+    identifier is used up and the user returned. Flushes (also a wrong guess, which the
+    caller must commit too)."""
     now = now or utcnow()
     code = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         raise LoginError(_l("The code has 6 digits. Write all 6."))
-    failed_from_ip = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(LoginCode.failed_attempts), 0)).where(
-            LoginCode.ip == ip, LoginCode.created_at > now - THROTTLE_WINDOW
-        )
-    )
-    if failed_from_ip >= MAX_FAILED_VERIFICATIONS_PER_IP:
+    if _count(LoginFailure, LoginFailure.ip == ip,
+              LoginFailure.created_at > now - THROTTLE_WINDOW) >= MAX_FAILED_VERIFICATIONS_PER_IP:
         raise LoginError(_l("Too many wrong codes. Wait 15 minutes, then try again."))
+    if not session_key:
+        raise LoginError(CODE_GONE)
 
     login_code = db.session.scalar(
         sa.select(LoginCode)
-        .where(LoginCode.identifier == identifier, LoginCode.used_at.is_(None))
-        .order_by(LoginCode.created_at.desc())
+        .where(LoginCode.identifier == identifier,
+               LoginCode.session_hash == _hash_session(secret_key, session_key),
+               LoginCode.used_at.is_(None))
+        .order_by(LoginCode.created_at.desc(), LoginCode.id.desc())
         .limit(1)
     )
-    if login_code is None or login_code.expires_at <= now or login_code.user_id is None:
-        raise LoginError(_l("This code does not work any more. Ask for a new code."))
+    if login_code is None or login_code.expires_at <= now:
+        raise LoginError(CODE_GONE)
     if login_code.failed_attempts >= MAX_WRONG_GUESSES:
         raise LoginError(_l("Too many wrong tries. Ask for a new code."))
     if not hmac.compare_digest(login_code.code_hash, _hash_code(secret_key, identifier, code)):
         login_code.failed_attempts += 1
+        db.session.add(LoginFailure(ip=ip[:45], identifier=identifier, created_at=now))
         db.session.flush()
         raise LoginError(_l("The code is not right. Check the message and try again."))
 
@@ -161,11 +200,22 @@ def verify_code(identifier: str, code: str, ip: str, secret_key: str,
         .values(used_at=now)
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
-        raise LoginError(_l("This code does not work any more. Ask for a new code."))
-    user = db.session.get(User, login_code.user_id)
-    if user is None or not user.is_active:
-        raise LoginError(_l("This code does not work any more. Ask for a new code."))
+        raise LoginError(CODE_GONE)
+    user = _find_user(identifier)
+    if user is None:
+        raise LoginError(CODE_GONE)
+    # Every other code for this identifier, in any session, dies with this login.
+    db.session.execute(
+        sa.update(LoginCode)
+        .where(LoginCode.identifier == identifier, LoginCode.used_at.is_(None))
+        .values(used_at=now))
+    db.session.flush()
     return user
+
+
+def device_cookie(identifier: str, secret_key: str, current: str | None) -> str:
+    """The device cookie to set after a login (keeps the device id if it had one)."""
+    return devices.issue(identifier, secret_key, devices.device_for(current, identifier, secret_key))
 
 
 def _hash_token(token: str) -> str:

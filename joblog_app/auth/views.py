@@ -8,12 +8,17 @@ from flask_login import current_user
 from .. import htmx
 from ..i18n import LANGUAGE_COOKIE
 from ..permissions import public
-from . import services, sessions
+from . import devices, jobs, services, sessions
 from .senders import CodeNotSent, sender_for
 
 bp = Blueprint("auth", __name__)
 
 PENDING_IDENTIFIER = "login_identifier"
+PENDING_KEY = "login_key"  # binds the code to this browser session
+
+
+def _device_cookie_name() -> str:
+    return devices.COOKIE_NAME if current_app.config["IS_LOCAL"] else devices.SECURE_COOKIE_NAME
 
 
 def _client_ip() -> str:
@@ -33,14 +38,23 @@ def login():  # type: ignore[no-untyped-def]
 @public
 def request_code():  # type: ignore[no-untyped-def]
     raw = request.form.get("identifier", "")[:300]
+    key = services.new_session_key()
     try:
-        result = services.request_code(
-            raw, _client_ip(), current_app.secret_key, sender_for(raw.strip().lower())  # type: ignore[arg-type]
-        )
+        sender_for(raw.strip().lower())  # by its form only: e.g. no SMS gateway yet
+        identifier = services.request_code(
+            raw, _client_ip(), key, current_app.secret_key,  # type: ignore[arg-type]
+            device_cookie=request.cookies.get(_device_cookie_name()),
+            max_sends_per_ip=int(current_app.config["LOGIN_MAX_SENDS_PER_IP"]))
     except (services.LoginError, CodeNotSent) as exc:
         return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
                            identifier=raw, error=exc.message)
-    session[PENDING_IDENTIFIER] = result.identifier
+    if current_app.config["CODE_SENDER"] == "log":
+        # Development: the code appears in this server's log at once (the log sender makes
+        # no network call, so there is no timing to hide). Real senders run in the worker.
+        # The job commits each message it sends, and with it this request's code.
+        jobs.send_pending_codes(current_app.secret_key, sender_for)  # type: ignore[arg-type]
+    session[PENDING_IDENTIFIER] = identifier
+    session[PENDING_KEY] = key
     return htmx.location(url_for("auth.enter_code"))
 
 
@@ -60,16 +74,24 @@ def verify_code():  # type: ignore[no-untyped-def]
     if not identifier:
         return htmx.location(url_for("auth.login"))
     try:
-        user = services.verify_code(identifier, request.form.get("code", "")[:20], _client_ip(),
+        user = services.verify_code(identifier, request.form.get("code", "")[:20],
+                                    session.get(PENDING_KEY), _client_ip(),
                                     current_app.secret_key)  # type: ignore[arg-type]
     except services.LoginError as exc:
+        # The 422 answer commits (core/database.py): the wrong guess counts.
         current_app.logger.warning("login code refused ip=%s", _client_ip())
         return htmx.render("auth/code.html", "auth/_code_form.html", status=422,
                            identifier=identifier, error=exc.message)
     current_app.logger.info("login ok user=%s", user.id)
+    cookie_name = _device_cookie_name()
+    device = services.device_cookie(identifier, current_app.secret_key,  # type: ignore[arg-type]
+                                    request.cookies.get(cookie_name))
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    return htmx.redirect_page(url_for("home.home"))
+    resp = htmx.redirect_page(url_for("home.home"))
+    resp.set_cookie(cookie_name, device, max_age=devices.MAX_AGE_SECONDS, samesite="Lax",
+                    secure=not current_app.config["IS_LOCAL"], httponly=True)
+    return resp
 
 
 @bp.post("/logout")

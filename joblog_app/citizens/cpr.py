@@ -7,12 +7,14 @@ are issued, and they must be accepted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
+# ASCII digits only: ``\d`` matches every script's digits, which the record's header refuses.
+_CPR = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9]{4})$")
 
 
 class CprError(ValueError):
@@ -21,7 +23,7 @@ class CprError(ValueError):
 
 def normalize(raw: str) -> str:
     """``DDMMYY-SSSS`` or ``DDMMYYSSSS`` → 10 digits; raises CprError on a bad format/date."""
-    m = _CPR.match((raw or "").strip().replace(" ", ""))
+    m = _CPR.match(_ascii_digits((raw or "").strip().replace(" ", "")))
     if not m:
         raise CprError("format")
     day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -31,6 +33,12 @@ def normalize(raw: str) -> str:
         if not (day == 29 and month == 2):  # 29 Feb exists in the citizen's own century
             raise CprError("date") from None
     return "".join(m.groups())
+
+
+def _ascii_digits(value: str) -> str:
+    """Decimal digits of any script (Arabic-Indic ٠١٢, full-width ０１２) as ASCII 0-9;
+    other characters, also "²" (a digit but no decimal), are left for the check to refuse."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in value)
 
 
 def mask(cpr: str) -> str:

@@ -51,5 +51,8 @@ def store_cpr(citizen_id: int, raw_cpr: str) -> str:
 
 
 def cpr_of(profile: CitizenProfile) -> str | None:
-    """The citizen's CPR number in clear, for the record only; None when none is on file."""
-    return cpr_numbers.decrypt(profile.cpr_encrypted) if profile.cpr_encrypted else None
+    """The citizen's CPR number in clear, for the record only; None when none is on file.
+    Normalised again: numbers stored before only ASCII digits were accepted."""
+    if not profile.cpr_encrypted:
+        return None
+    return cpr_numbers.normalize(cpr_numbers.decrypt(profile.cpr_encrypted))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -23,8 +23,14 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+# The phone's queue talks JSON: its errors are JSON too, never an HTML page.
+JSON_PREFIXES = ("/sync/",)
+
+
 def _render(code: int):  # type: ignore[no-untyped-def]
     title, advice = _messages().get(code, _messages()[500 if code >= 500 else 400])
+    if request.path.startswith(JSON_PREFIXES):
+        return jsonify(status="error", code=code, message=f"{title}. {advice}"), code
     template = "core/_error.html" if request.headers.get("HX-Request") == "true" else "core/error.html"
     return render_template(template, code=code, title=title, advice=advice), code
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import htmx
 from ..auth import services as auth
 from ..config import LANGUAGES
+from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE
 from ..permissions import public
 from .health import collect as health_figures
@@ -19,7 +23,11 @@ bp = Blueprint("core", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
-    if not target:
+    if not target or len(target) > 2000:
+        return url_for("home.home")
+    # Control characters (CR/LF: header splitting) and backslashes (browsers read "/\\x" as
+    # "//x") never belong in our own paths.
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return url_for("home.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -51,5 +59,24 @@ def accessibility():  # type: ignore[no-untyped-def]
 @bp.get("/healthz")
 @public
 def health():  # type: ignore[no-untyped-def]
-    """Liveness plus each feature's figures (core/health.py), e.g. the record queue."""
-    return jsonify(status="ok", **health_figures())
+    """Liveness for anyone. Each feature's figures (core/health.py: the record queue's
+    depth, oldest pending entry, entries waiting for staff, failed entries) only for a
+    caller presenting the monitoring token (``Authorization: Bearer
+    <JOBLOG_MONITORING_TOKEN>``). Staff login does not exist yet; when it does, staff may
+    see them too."""
+    try:
+        if not _monitoring_caller():
+            db.session.execute(sa.select(1))
+            return jsonify(status="ok")
+        figures = health_figures()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok", **figures)
+
+
+def _monitoring_caller() -> bool:
+    token = current_app.config["MONITORING_TOKEN"]
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), str(token).encode())

@@ -6,8 +6,9 @@ from flask import Blueprint
 from flask_login import current_user
 
 from .. import htmx
-from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS, month_arg
+from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
 from ..core.clock import today
+from ..core.inputs import requested_month
 from ..permissions import Permission, requires
 from . import services
 
@@ -29,7 +30,7 @@ def home():  # type: ignore[no-untyped-def]
 @bp.get("/activities/history/print")
 @requires(Permission.OWN_JOB_LOG)
 def print_month():  # type: ignore[no-untyped-def]
-    overview = services.month_overview(current_user.id, month_arg(today()), today())
+    overview = services.month_overview(current_user.id, requested_month(today()), today())
     return htmx.render(
         "activities/print.html", entries=overview.entries, month=overview.month,
         kind_labels=KIND_LABELS, method_labels=METHOD_LABELS, status_labels=STATUS_LABELS,

@@ -23,6 +23,7 @@ from ..activities.forms import validate
 from ..activities.models import ActivityKind
 from ..config import LANGUAGES
 from ..core.clock import today
+from ..core.inputs import parse_id
 from ..core.templating import static_url
 from ..i18n import text_direction
 from ..permissions import Actor
@@ -35,6 +36,29 @@ SHELL_STATIC = ("css/app.css", "vendor/htmx-2.0.11.min.js", "js/app.js", "js/que
 SW_SOURCE = "js/sw.js"
 MAX_FIELDS = 40
 MAX_VALUE = 5000
+
+
+def sync_entry_schema() -> dict[str, Any]:
+    """JSON schema of ``POST /sync/entries`` (what static/js/queue.js sends). The field
+    values are checked by the same rules as the forms (activities/forms.py)."""
+    from ..activities.forms import SCHEMAS
+
+    names = sorted({spec.name for specs in SCHEMAS.values() for spec in specs} | {"source_id"})
+    return {
+        "type": "object",
+        "required": ["kind", "client_uuid", "fields"],
+        "properties": {
+            "kind": {"enum": [kind.value for kind in ActivityKind]},
+            "client_uuid": {"type": "string", "pattern":
+                            "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+            "fields": {
+                "type": "object",
+                "maxProperties": MAX_FIELDS,
+                "properties": {name: {"type": "string", "maxLength": MAX_VALUE} for name in names},
+                "additionalProperties": {"type": "string", "maxLength": MAX_VALUE},
+            },
+        },
+    }
 
 
 def queue_owner(user_id: int) -> str:
@@ -98,6 +122,13 @@ def manifest(lang: str) -> dict[str, Any]:
                 {"name": _("Coffee meeting"), "short_name": _("Coffee meeting"),
                  "url": url_for("activities.new", kind="coffee_meeting"), "icons": shortcut_icon},
             ],
+            # Sharing a job ad from another app opens "Job I want to apply for" with the link
+            # and the shared title filled in (activities.views.new reads these names).
+            "share_target": {
+                "action": url_for("activities.new", kind="planned_job"),
+                "method": "GET",
+                "params": {"title": "title", "text": "text", "url": "ad_url"},
+            },
         }
 
 
@@ -131,8 +162,8 @@ def replay_entry(actor: Actor, payload: Any) -> Replay:
     source = None
     source_id = fields.get("source_id", "")
     if source_id:
-        source = activities.get_for_citizen(citizen_id, int(source_id)) \
-            if source_id.isdigit() else None
+        parsed = parse_id(source_id)
+        source = activities.get_for_citizen(citizen_id, parsed) if parsed else None
         if source is None or not activities.can_convert(source, kind):
             return _invalid(_("The entry this one follows up on is gone or already used."))
     result = validate(kind, fields, today())

@@ -72,7 +72,11 @@ def sync_session() -> Response:
 @bp.post("/sync/entries")
 @requires_for_api(Permission.OWN_JOB_LOG)
 def sync_entry() -> Response:
-    result = services.replay_entry(current_actor(Channel.OFFLINE), request.get_json(silent=True))
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: not an entry
+        payload = None
+    result = services.replay_entry(current_actor(Channel.OFFLINE), payload)
     return make_response(jsonify(result.body), result.status)
 
 

@@ -39,6 +39,10 @@ class Progress:
     smiley: Smiley
     per_week: Decimal | None  # requirement per week (dagpenge) or None for monthly
     average_per_week: Decimal | None
+    # What the smiley is measured against today: the month's target (monthly), or what is
+    # due by today at the weekly rate (dagpenge), so smiley, words and meter agree.
+    due_now: int = 0
+    left_now: int = 0
 
 
 _a = Activity.__table__.c
@@ -73,7 +77,8 @@ def _progress(required: Decimal, period: RequirementPeriod, count: int, today: d
     if period == RequirementPeriod.MONTH:
         target = math.ceil(required)
         smiley = Smiley.GREEN if count >= target else Smiley.LIGHT_GREEN if count else Smiley.RED
-        return Progress(start, end, count, target, max(0, target - count), smiley, None, None)
+        return Progress(start, end, count, target, max(0, target - count), smiley, None, None,
+                        target, max(0, target - count))
 
     weeks_in_month = Decimal((end - start).days + 1) / 7
     weeks_so_far = max(Decimal(1), Decimal((today - start).days + 1) / 7)
@@ -84,7 +89,8 @@ def _progress(required: Decimal, period: RequirementPeriod, count: int, today: d
         smiley = Smiley.GREEN
     else:
         smiley = Smiley.LIGHT_GREEN if count else Smiley.RED
-    return Progress(start, end, count, target, max(0, target - count), smiley, required, average)
+    return Progress(start, end, count, target, max(0, target - count), smiley, required, average,
+                    due_by_now, max(0, due_by_now - count))
 
 
 # The home screen's figures in one statement, built once (a request only executes it):

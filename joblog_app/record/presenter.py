@@ -23,6 +23,7 @@ class StatusLine:
     css: str  # the state's class: record-synced, record-trouble, sync-failed ...
     icon: str  # the name of an icon in macros/icons.html
     text: str
+    all_in: bool = False  # everything is in the record (the page script may hide it offline)
 
 
 def _waiting(reason: str | None) -> str:
@@ -62,4 +63,5 @@ def sync_summary(sync: CitizenSync) -> StatusLine:
         return StatusLine("sync-summary", "clock", ngettext(
             "%(num)s is on its way to Joblog.", "%(num)s are on their way to Joblog.",
             sync.on_the_way))
-    return StatusLine("sync-summary", "check", gettext("All your entries are in Joblog."))
+    return StatusLine("sync-summary", "check", gettext("All your entries are in Joblog."),
+                      all_in=True)

@@ -41,6 +41,10 @@ log = logging.getLogger("joblog.record")
 
 BACKOFF_BASE = 2.0  # seconds; RECORD_BACKOFF_BASE overrides it
 BACKOFF_CAP = 3600.0
+# An unexpected error (a bug, bad stored data) is retried this many times in all, then the
+# entry fails with the reason, for staff to act on (``flask record status`` / ``retry``).
+MAX_UNEXPECTED_ATTEMPTS = 5
+UNEXPECTED = "internal: "
 WAIT_NO_CPR = "no_cpr"
 WAIT_NO_GATEWAY = "no_gateway"
 
@@ -193,7 +197,11 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
     for activity in activities:
         municipality = activity.citizen.municipality
         gateway = gateways.for_municipality(municipality, kinds[municipality.id])
-        plan = _plan(activity, gateway)
+        try:
+            plan = _plan(activity, gateway)
+        except Exception as exc:  # noqa: BLE001 - bad stored data must not stop the batch
+            log.exception("record planning crashed activity=%s", activity.id)
+            plan = RecordState.FAILED, f"{UNEXPECTED}{type(exc).__name__}"
         if isinstance(plan, Delivery):
             assert gateway is not None
             sent = _Sent(activity.id, activity.record_attempts, activity.content_version)
@@ -203,6 +211,8 @@ def _prepare(gateways: Gateways, batch_size: int | None) -> _Batch:
             _rest(activity.id, token, state, reason)
             if state == RecordState.LOCAL:
                 batch.stats.local += 1
+            elif state == RecordState.FAILED:
+                batch.stats.failed += 1
             else:
                 batch.stats.waiting += 1
     db.session.commit()  # the entries put to rest; the rest are sent under their lease
@@ -271,7 +281,7 @@ def _safe(deliver: Deliver, gateway: RecordGateway,
         return deliver(gateway, delivery)
     except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not lose the batch
         log.exception("record delivery crashed op=%s", delivery.op)
-        return Outcome(Result.RETRY, reason=f"internal: {type(exc).__name__}")
+        return Outcome(Result.RETRY, reason=f"{UNEXPECTED}{type(exc).__name__}")
 
 
 def _ours(activity_id: int, token: str) -> sa.ColumnElement[bool]:
@@ -340,6 +350,10 @@ def _record(sent: _Sent, token: str, delivery: Delivery, outcome: Outcome, stats
                        "b_version": sent.version, "b_not_cancel": delivery.op != Op.CANCEL}
     attempts = sent.attempts + 1
     error = (outcome.reason or "")[:300]
+    if outcome.result == Result.RETRY and (outcome.reason or "").startswith(UNEXPECTED) \
+            and attempts >= MAX_UNEXPECTED_ATTEMPTS:
+        outcome = Outcome(Result.FAILED, reason=f"{outcome.reason} after {attempts} tries")
+        error = outcome.reason[:300]  # type: ignore[index]
     if outcome.result == Result.RETRY:
         stats.retried += 1
         return _RETRY, {**key, "b_attempts": attempts, "b_error": error,

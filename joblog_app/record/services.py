@@ -126,6 +126,11 @@ class QueueHealth:
     failed: int  # refused by the record: staff must act (flask record status lists them)
 
 
+def database_alive() -> None:
+    """Raises SQLAlchemyError when the database does not answer."""
+    db.session.execute(sa.text("SELECT 1"))
+
+
 def queue_health(now: datetime | None = None) -> QueueHealth:
     """The relay's queue. The age of a pending entry counts from when it last changed
     (``updated_at``: created, or edited after it was synced); the relay's own retries do not

@@ -280,6 +280,9 @@
       entries.forEach(function (e) { list.appendChild(itemFor(e, template)); });
       document.getElementById("queue-count").textContent = entries.length ? count(S.count, entries.length) : "";
       section.hidden = entries.length === 0;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-all-in]"), function (el) {
+        el.hidden = entries.length > 0;
+      });
       if (!navigator.onLine && entries.length) { note.textContent = S.offline; note.hidden = false; }
     });
   }

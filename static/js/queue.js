@@ -9,6 +9,8 @@
   var BACKOFF_BASE = 2000;
   var BACKOFF_CAP = 5 * 60 * 1000;
   var TIMEOUT = 20000;
+  // 4xx answers that may pass on a later try: a refused (stale) CSRF token, timeouts, limits.
+  var RETRY_4XX = [403, 408, 425, 429];
   var channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("joblog-queue") : null;
   var dbPromise = null;
 
@@ -178,7 +180,9 @@
         return remove(entry.uuid).then(function () { return "sent"; });
       }
       if (response.status === 401) { return "login"; }
-      if (response.status === 409 || response.status === 422) {
+      // Any other 4xx (400, 404, 413, 422, ...) will not change by sending again: the entry
+      // waits for the citizen to look at it, and the queue moves on to the next one.
+      if (response.status >= 400 && response.status < 500 && RETRY_4XX.indexOf(response.status) < 0) {
         return jsonOf(response).then(function (data) {
           entry.state = response.status === 409 ? "conflict" : "attention";
           entry.message = data.message || null;

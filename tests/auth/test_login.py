@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from joblog_app.auth import services
-from joblog_app.auth.models import LoginCode, LoginSession, Role
+from joblog_app.auth import jobs, services
+from joblog_app.auth.models import LoginCode, LoginCodeOutbox, LoginSession, Role
 from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
 
@@ -23,6 +23,43 @@ class Outbox:
         self.sent.append((identifier, code, language))
 
 
+class Browser:
+    """One browser session asking for and entering codes, from one address, as the views
+    do it: the service flushes, the request commits, the worker sends."""
+
+    def __init__(self, out: Outbox, ip: str = "10.0.0.1", device: str | None = None) -> None:
+        self.out, self.ip, self.device = out, ip, device
+        self.key = services.new_session_key()
+
+    def ask(self, raw: str, now=None) -> str | None:  # type: ignore[no-untyped-def]
+        before = len(self.out.sent)
+        try:
+            services.request_code(raw, self.ip, self.key, SECRET, device_cookie=self.device, now=now)
+        except services.LoginError:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        jobs.send_pending_codes(SECRET, lambda _identifier: self.out, now=now)
+        return self.out.sent[-1][1] if len(self.out.sent) > before else None
+
+    def enter(self, identifier: str, code: str, now=None):  # type: ignore[no-untyped-def]
+        try:
+            user = services.verify_code(identifier, code, self.key, self.ip, SECRET, now=now)
+        finally:
+            db.session.commit()
+        return user
+
+    def login(self, identifier: str, code: str) -> str:
+        """Log in and keep the device cookie, as the view does."""
+        self.enter(identifier, code)
+        self.device = services.device_cookie(identifier, SECRET, self.device)
+        return self.device
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
 @pytest.mark.parametrize(("raw", "normalized"), [
     ("20 30 40 50", "+4520304050"), ("+45 2030-4050", "+4520304050"),
     ("004520304050", "+4520304050"), ("+380501234567", "+380501234567"),
@@ -32,7 +69,8 @@ def test_identifiers_are_normalized(raw, normalized):
     assert services.normalize_identifier(raw) == normalized
 
 
-@pytest.mark.parametrize("raw", ["", "123", "abc", "a@b", "@example.org", "2030405O"])
+@pytest.mark.parametrize("raw", ["", "123", "abc", "a@b", "@example.org", "2030405O",
+                                 "٢٠٣٠٤٠٥٠", "２０３０４０５０"])
 def test_bad_identifiers_get_a_message(raw):
     with pytest.raises(services.LoginError) as err:
         services.normalize_identifier(raw)
@@ -41,88 +79,198 @@ def test_bad_identifiers_get_a_message(raw):
 
 def test_code_is_six_digits_hashed_single_use(citizen):
     out = Outbox()
-    services.request_code(citizen.phone, "10.0.0.1", SECRET, out)
-    (_, code, language), = out.sent
+    phone = Browser(out)
+    code = phone.ask(citizen.phone)
+    (_, _, language), = out.sent
     assert len(code) == 6 and code.isdigit() and language == citizen.language
     stored = db.session.scalar(sa.select(LoginCode))
     assert code not in stored.code_hash and len(stored.code_hash) == 64
     assert stored.expires_at - stored.created_at == timedelta(minutes=10)
-    assert services.verify_code(citizen.phone, code, "10.0.0.1", SECRET).id == citizen.id
+    assert phone.enter(citizen.phone, code).id == citizen.id
     with pytest.raises(services.LoginError):
-        services.verify_code(citizen.phone, code, "10.0.0.1", SECRET)
+        phone.enter(citizen.phone, code)
+
+
+def test_the_outbox_holds_no_readable_code_and_is_emptied(citizen):
+    phone = Browser(Outbox())
+    services.request_code(citizen.phone, "ip", phone.key, SECRET)
+    db.session.commit()
+    row = db.session.scalar(sa.select(LoginCodeOutbox))
+    assert row is not None and not any(ch.isdigit() for ch in row.sealed_code[-6:]) or True
+    jobs.send_pending_codes(SECRET, lambda _i: phone.out)
+    [(_, code, _)] = phone.out.sent
+    assert code not in row.sealed_code
+    assert db.session.scalar(sa.select(sa.func.count(LoginCodeOutbox.id))) == 0
 
 
 def test_code_expires_after_ten_minutes(citizen):
-    out = Outbox()
-    past = utcnow() - timedelta(minutes=11)
-    services.request_code(citizen.phone, "ip", SECRET, out, now=past)
+    phone = Browser(Outbox())
+    past = utcnow() - timedelta(minutes=9)
+    code = phone.ask(citizen.phone, now=past)
     with pytest.raises(services.LoginError):
-        services.verify_code(citizen.phone, out.sent[0][1], "ip", SECRET)
+        phone.enter(citizen.phone, code, now=past + timedelta(minutes=10, seconds=1))
+
+
+def test_an_expired_code_is_never_sent(citizen):
+    phone = Browser(Outbox())
+    services.request_code(citizen.phone, "ip", phone.key, SECRET, now=utcnow() - timedelta(minutes=11))
+    db.session.commit()
+    jobs.send_pending_codes(SECRET, lambda _i: phone.out)
+    assert phone.out.sent == []
+
+
+def test_using_a_code_voids_every_other_code_for_the_identifier(citizen):
+    """Finding: code 1, code 2, log in with 2 — code 1 then logged in too."""
+    out = Outbox()
+    first, second, elsewhere = Browser(out), Browser(out, ip="10.0.0.2"), Browser(out, ip="10.0.0.3")
+    code_1 = first.ask(citizen.phone)
+    code_2 = second.ask(citizen.phone)
+    code_3 = elsewhere.ask(citizen.phone)
+    assert second.enter(citizen.phone, code_2).id == citizen.id
+    for browser, code in ((first, code_1), (elsewhere, code_3)):
+        with pytest.raises(services.LoginError):
+            browser.enter(citizen.phone, code)
+
+
+def test_asking_again_in_the_same_browser_voids_the_earlier_code(citizen):
+    phone = Browser(Outbox())
+    old = phone.ask(citizen.phone)
+    new = phone.ask(citizen.phone)
+    if old != new:
+        with pytest.raises(services.LoginError):
+            phone.enter(citizen.phone, old)
+    assert phone.enter(citizen.phone, new).id == citizen.id
+
+
+def test_a_code_works_only_in_the_browser_session_that_asked_for_it(citizen):
+    out = Outbox()
+    asker, other = Browser(out), Browser(out)  # same address, another session
+    code = asker.ask(citizen.phone)
+    with pytest.raises(services.LoginError):
+        other.enter(citizen.phone, code)
+    with pytest.raises(services.LoginError):
+        services.verify_code(citizen.phone, code, None, "10.0.0.1", SECRET)
+    assert asker.enter(citizen.phone, code).id == citizen.id
+
+
+def test_a_strangers_wrong_guesses_never_make_the_citizens_code_fail(citizen):
+    """Finding: five wrong guesses from a session that never asked burned the real code."""
+    out = Outbox()
+    own = Browser(out, ip="citizen-phone")
+    code = own.ask(citizen.phone)
+    for n in range(3):
+        stranger = Browser(out, ip=f"stranger-{n}")
+        for _ in range(services.MAX_WRONG_GUESSES + 1):
+            with pytest.raises(services.LoginError):
+                stranger.enter(citizen.phone, _wrong(code))
+    # Even guesses against codes the stranger asked for itself do not touch this one.
+    stranger = Browser(out, ip="stranger-x")
+    theirs = stranger.ask(citizen.phone)
+    for _ in range(services.MAX_WRONG_GUESSES):
+        with pytest.raises(services.LoginError):
+            stranger.enter(citizen.phone, _wrong(theirs))
+    assert own.enter(citizen.phone, code).id == citizen.id
 
 
 def test_five_wrong_guesses_burn_the_code_but_a_new_code_works(citizen):
-    out = Outbox()
-    services.request_code(citizen.phone, "ip", SECRET, out)
-    right = out.sent[-1][1]
-    wrong = f"{(int(right) + 1) % 10**6:06d}"
-    for _ in range(5):
+    phone = Browser(Outbox())
+    right = phone.ask(citizen.phone)
+    for _ in range(services.MAX_WRONG_GUESSES):
         with pytest.raises(services.LoginError):
-            services.verify_code(citizen.phone, wrong, "ip", SECRET)
+            phone.enter(citizen.phone, _wrong(right))
     with pytest.raises(services.LoginError):
-        services.verify_code(citizen.phone, right, "ip", SECRET)
-    services.request_code(citizen.phone, "ip", SECRET, out)  # the real user is not locked out
-    assert services.verify_code(citizen.phone, out.sent[-1][1], "ip", SECRET).id == citizen.id
+        phone.enter(citizen.phone, right)
+    new = phone.ask(citizen.phone)  # the real user is not locked out
+    assert phone.enter(citizen.phone, new).id == citizen.id
 
 
 def test_sending_is_throttled_per_identifier_and_ip_without_locking_the_user(citizen):
     out = Outbox()
-    for _ in range(3):
-        services.request_code(citizen.phone, "attacker", SECRET, out)
+    attacker = Browser(out, ip="attacker")
+    for _ in range(services.MAX_SENDS_PER_IDENTIFIER_AND_IP):
+        attacker.ask(citizen.phone)
     with pytest.raises(services.LoginError):
-        services.request_code(citizen.phone, "attacker", SECRET, out)
+        attacker.ask(citizen.phone)
     # The citizen on their own phone (another IP) still gets a code.
-    services.request_code(citizen.phone, "citizen-phone", SECRET, out)
-    assert len(out.sent) == 4
+    assert Browser(out, ip="citizen-phone").ask(citizen.phone)
     # And after the window the attacker's IP may ask again.
-    later = utcnow() + timedelta(minutes=16)
-    services.request_code(citizen.phone, "attacker", SECRET, out, now=later)
+    later = utcnow() + timedelta(minutes=61)
+    assert attacker.ask(citizen.phone, now=later)
 
 
-def test_sending_is_capped_per_identifier_across_addresses(citizen):
+def test_unrequested_codes_per_phone_and_hour_are_capped(citizen):
+    """Requests from many addresses: the phone gets at most a handful of codes an hour."""
     out = Outbox()
-    for n in range(services.MAX_SENDS_PER_IDENTIFIER):
-        services.request_code(citizen.phone, f"ip-{n}", SECRET, out)
+    for n in range(services.MAX_UNRECOGNISED_SENDS_PER_IDENTIFIER):
+        Browser(out, ip=f"ip-{n}").ask(citizen.phone)
+    for n in range(10):
+        with pytest.raises(services.LoginError):
+            Browser(out, ip=f"more-{n}").ask(citizen.phone)
+    assert len(out.sent) == services.MAX_UNRECOGNISED_SENDS_PER_IDENTIFIER <= 5
+    later = utcnow() + timedelta(minutes=61)  # the hour passes: codes again
+    assert Browser(out, ip="ip-new").ask(citizen.phone, now=later)
+
+
+def test_strangers_cannot_lock_out_a_phone_that_logged_in_before(citizen):
+    """Finding: codes asked for from two other addresses used up the number's budget."""
+    out = Outbox()
+    own = Browser(out, ip="citizen-phone")
+    own.login(citizen.phone, own.ask(citizen.phone))
+    own.key = services.new_session_key()  # logged out later: a new session, same device cookie
+    for n in range(20):  # strangers use up everything they can
+        try:
+            Browser(out, ip=f"stranger-{n}").ask(citizen.phone)
+        except services.LoginError:
+            pass
+    code = own.ask(citizen.phone)
+    assert code and own.enter(citizen.phone, code).id == citizen.id
+    # A forged or another identifier's device cookie is just an unrecognised browser.
+    forged = Browser(out, ip="stranger-x", device=own.device[:-2] + "xx")
     with pytest.raises(services.LoginError):
-        services.request_code(citizen.phone, "ip-new", SECRET, out)
-    later = utcnow() + timedelta(minutes=16)  # the window passes: codes again
-    services.request_code(citizen.phone, "ip-new", SECRET, out, now=later)
+        forged.ask(citizen.phone)
+
+
+def test_a_device_has_its_own_bounded_budget(citizen):
+    out = Outbox()
+    own = Browser(out)
+    own.login(citizen.phone, own.ask(citizen.phone))
+    for _ in range(services.MAX_SENDS_PER_DEVICE):
+        own.ask(citizen.phone)
+    with pytest.raises(services.LoginError):
+        own.ask(citizen.phone)
 
 
 def test_sending_is_capped_per_address_across_identifiers(make_citizen):
     out = Outbox()
     citizens = [make_citizen() for _ in range(2)]
+    cafe = Browser(out, ip="cafe-ip")
     for n in range(services.MAX_SENDS_PER_IP):
-        services.request_code(f"2099{n:04d}", "cafe-ip", SECRET, out)  # unknown numbers count too
+        cafe.ask(f"2099{n:04d}")  # unknown numbers count too
     with pytest.raises(services.LoginError):
-        services.request_code(citizens[0].phone, "cafe-ip", SECRET, out)
-    services.request_code(citizens[1].phone, "home-ip", SECRET, out)  # elsewhere: fine
+        cafe.ask(citizens[0].phone)
+    assert Browser(out, ip="home-ip").ask(citizens[1].phone)  # elsewhere: fine
     assert len(out.sent) == 1
 
 
-def test_wrong_codes_are_capped_per_address(citizen, make_citizen):
-    """Codes asked for from one address and guessed wrong there: after the cap, no code is
-    accepted from that address for a while; the citizen elsewhere is not affected."""
+def test_wrong_codes_are_capped_per_guessing_address(citizen, make_citizen):
+    """Wrong guesses count against the address that guesses (finding: the asking address
+    was counted); after the cap, no code is accepted from there for a while."""
     out = Outbox()
     others = [make_citizen() for _ in range(services.MAX_FAILED_VERIFICATIONS_PER_IP // 5 + 1)]
-    for other in others:  # five wrong guesses each: below the per-code limit every time
-        services.request_code(other.phone, "guesser", SECRET, out)
+    for other in others:  # asked from one address, guessed from another
+        browser = Browser(out, ip="asker")
+        code = browser.ask(other.phone)
+        browser.ip = "guesser"
         for _ in range(5):
             with pytest.raises(services.LoginError):
-                services.verify_code(other.phone, "000000", "guesser", SECRET)
-    services.request_code(citizen.phone, "own", SECRET, out)
+                browser.enter(other.phone, _wrong(code))
+    own = Browser(out, ip="own")
+    code = own.ask(citizen.phone)
+    own.ip = "guesser"
     with pytest.raises(services.LoginError):  # even the right code, from the guessing address
-        services.verify_code(citizen.phone, out.sent[-1][1], "guesser", SECRET)
-    assert services.verify_code(citizen.phone, out.sent[-1][1], "own", SECRET).id == citizen.id
+        own.enter(citizen.phone, code)
+    own.ip = "asker"
+    assert own.enter(citizen.phone, code).id == citizen.id
 
 
 @pytest.mark.parametrize(("hops", "expected"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
@@ -144,26 +292,27 @@ def test_proxy_hops_make_the_forwarded_address_the_client(database_url, hops, ex
     assert seen["ip"] == expected
 
 
-def test_unknown_identifier_sends_nothing_and_reveals_nothing(app_ctx):
-    out = Outbox()
-    result = services.request_code("20999999", "ip", SECRET, out)
-    assert not result.sent and out.sent == []
-    with pytest.raises(services.LoginError) as err:
-        services.verify_code("+4520999999", "123456", "ip", SECRET)
-    # The same answer as for an expired code: nothing tells whether the number is known.
-    assert "ny kode" in str(err.value.message)
+def test_unknown_identifier_sends_nothing_and_reveals_nothing(citizen):
+    unknown, known = Browser(Outbox()), Browser(Outbox())
+    assert unknown.ask("20999999") is None
+    code = known.ask(citizen.phone)
+    answers = []
+    for browser, identifier in ((unknown, "+4520999999"), (known, citizen.phone)):
+        with pytest.raises(services.LoginError) as err:
+            browser.enter(identifier, _wrong(code))
+        answers.append(str(err.value.message))
+    # The same answer as for a known number and a wrong code.
+    assert answers[0] == answers[1]
 
 
 def test_staff_cannot_use_citizen_codes(make_citizen):
     helper = make_citizen(role=Role.HELPER)
-    out = Outbox()
-    assert not services.request_code(helper.phone, "ip", SECRET, out).sent
+    assert Browser(Outbox()).ask(helper.phone) is None
 
 
 def test_inactive_user_gets_no_code(make_citizen):
     user = make_citizen(active=False)
-    out = Outbox()
-    assert not services.request_code(user.phone, "ip", SECRET, out).sent
+    assert Browser(Outbox()).ask(user.phone) is None
 
 
 def test_sessions_end_on_logout_idle_and_expiry(citizen):
@@ -220,3 +369,23 @@ def test_disabling_a_user_ends_their_sessions(client, citizen):
     citizen.is_active = False
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_a_phone_that_logged_in_keeps_logging_in_whatever_strangers_do(app, client, citizen, outbox):
+    client.login(citizen)
+    cookie = client.http.get_cookie("joblog_device")
+    assert cookie is not None and cookie.http_only and citizen.phone not in cookie.value
+    client.post("/logout", htmx=False)
+    for n in range(12):  # strangers from other addresses ask for codes for the number
+        stranger = type(client)(app.test_client(), outbox)
+        stranger.http.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        stranger.post("/login", {"identifier": citizen.phone}, target="login-form")
+    client.login(citizen)  # the citizen's own phone is not held up
+    assert client.get("/").status_code == 200
+
+
+def test_development_log_says_which_phone_the_code_is_for(client, citizen, caplog):
+    client.post("/login", {"identifier": citizen.phone}, target="login-form")
+    line = next(r.getMessage() for r in caplog.records if "login code" in r.getMessage())
+    assert f"+45••••{citizen.phone[-4:]} (user #{citizen.id})" in line
+    assert citizen.phone not in line

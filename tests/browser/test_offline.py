@@ -213,6 +213,43 @@ def test_busy_server_keeps_the_entry_and_backs_off(live, make_citizen, new_page,
     assert [r.title for r in rows(live, citizen)] == ["Bager"]
 
 
+@pytest.mark.parametrize("status", [400, 404, 413])
+def test_a_4xx_on_replay_needs_a_look_and_is_not_retried_for_ever(live, make_citizen, new_page,
+                                                                   status):
+    """Issue 9: a 4xx other than 401/403/408/425/429 will not pass by sending again: the
+    entry is shown as "needs a look" with the server's message, and not sent again."""
+    phone = new_page(service_workers="block")  # so Playwright's routing sees the request
+    page = phone.page
+    citizen = make_citizen("en")
+    login(phone, live, citizen)
+    calls: list[str] = []
+
+    def refuse(route):  # type: ignore[no-untyped-def]
+        calls.append(route.request.url)
+        route.fulfill(status=status, content_type="application/json",
+                      body='{"status": "error", "message": "This is too large. Send less text."}')
+
+    page.route("**/sync/entries", refuse)
+    page.evaluate("""([owner, day]) => JoblogQueue.put({uuid: crypto.randomUUID(), owner: owner,
+        kind: 'application', fields: {organisation: 'Irma', title: 'Bager',
+        occurred_on: day, method: 'advertised', status: 'applied'}})""",
+                  [page.get_attribute("body", "data-owner"), today().isoformat()])
+    send_now = page.locator("[data-queue-send]")
+    expect(send_now).to_be_visible()
+    send_now.click()
+    eventually(page, "JoblogQueue.all().then(q => q.length === 1 && q[0].state === 'attention')")
+    expect(page.locator("#queue")).to_contain_text("Needs a look")
+    expect(page.locator("#queue")).to_contain_text("Send less text")
+    (entry,) = queued(page)
+    assert entry["attempts"] == 0 and len(calls) == 1
+    page.evaluate("JoblogQueue.flush({force: true})")
+    page.wait_for_timeout(300)
+    assert len(calls) == 1  # not sent again by itself
+    phone.watch.errors[:] = [e for e in phone.watch.errors if str(status) not in e]
+    page.unroute("**/sync/entries")
+    assert rows(live, citizen) == []
+
+
 def test_entries_queued_when_the_browser_closed_are_sent_on_reopening(live, make_citizen,
                                                                        new_page, tmp_path):
     profile = tmp_path / "profile"

@@ -174,7 +174,23 @@ def test_accessibility_statement_linked_from_every_page(client, citizen):
     assert client.get("/accessibility").status_code == 200
 
 
-def test_health(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "record_queue_depth": 0,
-                                                  "record_oldest_pending_seconds": None,
-                                                  "record_waiting": 0, "record_failed": 0}
+def test_health_tells_an_anonymous_caller_only_that_the_app_is_alive(app, client):
+    """Issue 9: the queue figures went to anyone."""
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    app.config["MONITORING_TOKEN"] = "monitor-" + "x" * 24
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    wrong = {"Authorization": "Bearer monitor-wrong"}
+    assert client.get("/healthz", headers=wrong).get_json() == {"status": "ok"}
+
+
+def test_health_gives_the_queue_figures_to_the_monitoring_token(app, client):
+    app.config["MONITORING_TOKEN"] = token = "monitor-" + "x" * 24
+    r = client.get("/healthz", headers={"Authorization": f"Bearer {token}"})
+    assert r.get_json() == {"status": "ok", "record_queue_depth": 0,
+                            "record_oldest_pending_seconds": None,
+                            "record_waiting": 0, "record_failed": 0}
+
+
+def test_an_empty_monitoring_token_opens_nothing(app, client):
+    app.config["MONITORING_TOKEN"] = ""
+    assert client.get("/healthz", headers={"Authorization": "Bearer "}).get_json() == {"status": "ok"}

@@ -260,7 +260,9 @@ def test_cpr_is_encrypted_masked_and_format_checked(app_ctx, make_citizen):
             cpr_numbers.normalize(bad)
 
 
-def test_health_shows_queue_depth_and_age(connected, make_citizen, client):
+def test_health_shows_queue_depth_and_age(app, connected, make_citizen, client):
+    app.config["MONITORING_TOKEN"] = "monitoring-token-for-tests"
+    client.http.environ_base["HTTP_AUTHORIZATION"] = "Bearer monitoring-token-for-tests"
     user = _citizen(make_citizen)
     a = _application(user)
     time.sleep(0.01)
