@@ -119,7 +119,7 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
                   autocomplete="organization"),
         FieldSpec("person", "text", _l("Who did you meet?"), essential=True),
         FieldSpec("share_person", "checkbox",
-                  _l("Joblog may show the name of the person I met"), essential=True,
+                  _l("I agree that Joblog shows this person's name"), essential=True,
                   hint=_l("If you do not tick this, only the company is sent to Joblog.")),
         FieldSpec("occurred_on", "date", _l("Date of the meeting"), required=True,
                   default="today", past_days=YEAR, future_days=YEAR),
@@ -188,8 +188,10 @@ def _validate_field(spec: FieldSpec, raw: str, today: date) -> tuple[Any, LazySt
         return raw in ("1", "on", "true", "yes"), None
     text = clean_text(raw, multiline=spec.type == "longtext")
     if not text:
+        if spec.required and spec.type == "choice":
+            return None, _l("Choose one of the options.")
         if spec.required:
-            return None, _l("Please fill this in.")
+            return None, _l("Write something here.")
         return None, None
     if spec.type in ("text", "longtext", "url"):
         if len(text) > spec.max_length:
