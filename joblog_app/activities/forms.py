@@ -85,9 +85,9 @@ def _choices(labels: Mapping[StrEnum, LazyString]) -> tuple[tuple[str, LazyStrin
 
 YEAR = 365
 _EMPLOYER = FieldSpec("organisation", "text", _l("Employer"), required=True, essential=True,
-                      autocomplete="organization")
+                      autocomplete="off")
 _TITLE = FieldSpec("title", "text", _l("Job title"), required=True, essential=True,
-                   autocomplete="organization-title")
+                   autocomplete="off")
 _AD_URL = FieldSpec("ad_url", "url", _l("Link to the job ad"), max_length=500)
 _DEADLINE = FieldSpec("deadline", "date", _l("Application deadline"), past_days=YEAR,
                       future_days=YEAR)
@@ -109,14 +109,14 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
                   choices=_choices(STATUS_LABELS), default=ApplicationStatus.APPLIED.value),
         _AD_URL,
         _DEADLINE,
-        FieldSpec("place", "text", _l("Place of work"), autocomplete="address-level2"),
+        FieldSpec("place", "text", _l("Place of work")),
         _PLAN,
         _NOTES,
     ),
     ActivityKind.PLANNED_JOB: (_EMPLOYER, _TITLE, _DEADLINE, _AD_URL, _PLAN, _NOTES),
     ActivityKind.COFFEE_MEETING: (
         FieldSpec("organisation", "text", _l("Company"), required=True, essential=True,
-                  autocomplete="organization"),
+                  autocomplete="off"),
         FieldSpec("person", "text", _l("Who did you meet?"), essential=True),
         FieldSpec("share_person", "checkbox",
                   _l("I agree that Joblog shows this person's name"), essential=True,
@@ -131,7 +131,7 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
         FieldSpec("person", "text", _l("Name of the person"), required=True, essential=True),
         FieldSpec("relation", "text", _l("How do you know them?"), max_length=200,
                   essential=True),
-        FieldSpec("organisation", "text", _l("Company"), autocomplete="organization"),
+        FieldSpec("organisation", "text", _l("Company"), autocomplete="off"),
         FieldSpec("can_help_with", "longtext", _l("What can they help with?"), max_length=500),
         FieldSpec("next_step", "longtext", _l("Next step"), max_length=500),
         _FOLLOW_UP,
