@@ -45,7 +45,9 @@ def _entries(lang: str) -> list[tuple[str, list[str]]]:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        out.append((" / ".join(ids), list(ids) if lang == "en" else list(strings)))
+        # A soft hyphen (a break point in a long Danish word) must not hide a word from us.
+        texts = [t.replace("\u00ad", "") for t in (ids if lang == "en" else strings)]
+        out.append((" / ".join(ids), texts))
     return out
 
 
