@@ -34,7 +34,9 @@ def eventually(page: Page, expression: str, timeout: float = 10) -> None:
 
 def wait_until_offline_ready(page: Page) -> None:
     """The service worker controls the page and the citizen's screens are on the phone."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # Not wait_for_function with a string: when its first check is false it re-evaluates with
+    # eval(), which the page's CSP refuses (a flaky EvalError on a busy machine).
+    eventually(page, "navigator.serviceWorker.controller !== null")
     eventually(page, "caches.open('joblog-pages').then(c => c.keys())"
                      f".then(k => k.length >= {ALL_SCREENS})")
 
