@@ -61,11 +61,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, auth, citizens, home, record
+    from . import activities, audit, auth, citizens, home, progress, record
 
     auth.init_app(app)
     audit.init_app(app)
     activities.init_app(app)
+    progress.init_app(app)
     citizens.init_app(app)
     record.init_app(app)
     home.init_app(app)

@@ -85,9 +85,9 @@ def _choices(labels: Mapping[StrEnum, LazyString]) -> tuple[tuple[str, LazyStrin
 
 YEAR = 365
 _EMPLOYER = FieldSpec("organisation", "text", _l("Employer"), required=True, essential=True,
-                      autocomplete="organization")
+                      autocomplete="off")
 _TITLE = FieldSpec("title", "text", _l("Job title"), required=True, essential=True,
-                   autocomplete="organization-title")
+                   autocomplete="off")
 _AD_URL = FieldSpec("ad_url", "url", _l("Link to the job ad"), max_length=500)
 _DEADLINE = FieldSpec("deadline", "date", _l("Application deadline"), past_days=YEAR,
                       future_days=YEAR)
@@ -109,17 +109,17 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
                   choices=_choices(STATUS_LABELS), default=ApplicationStatus.APPLIED.value),
         _AD_URL,
         _DEADLINE,
-        FieldSpec("place", "text", _l("Place of work"), autocomplete="address-level2"),
+        FieldSpec("place", "text", _l("Place of work")),
         _PLAN,
         _NOTES,
     ),
     ActivityKind.PLANNED_JOB: (_EMPLOYER, _TITLE, _DEADLINE, _AD_URL, _PLAN, _NOTES),
     ActivityKind.COFFEE_MEETING: (
         FieldSpec("organisation", "text", _l("Company"), required=True, essential=True,
-                  autocomplete="organization"),
+                  autocomplete="off"),
         FieldSpec("person", "text", _l("Who did you meet?"), essential=True),
         FieldSpec("share_person", "checkbox",
-                  _l("Joblog may show the name of the person I met"), essential=True,
+                  _l("I agree that Joblog shows this person's name"), essential=True,
                   hint=_l("If you do not tick this, only the company is sent to Joblog.")),
         FieldSpec("occurred_on", "date", _l("Date of the meeting"), required=True,
                   default="today", past_days=YEAR, future_days=YEAR),
@@ -131,7 +131,7 @@ SCHEMAS: dict[ActivityKind, tuple[FieldSpec, ...]] = {
         FieldSpec("person", "text", _l("Name of the person"), required=True, essential=True),
         FieldSpec("relation", "text", _l("How do you know them?"), max_length=200,
                   essential=True),
-        FieldSpec("organisation", "text", _l("Company"), autocomplete="organization"),
+        FieldSpec("organisation", "text", _l("Company"), autocomplete="off"),
         FieldSpec("can_help_with", "longtext", _l("What can they help with?"), max_length=500),
         FieldSpec("next_step", "longtext", _l("Next step"), max_length=500),
         _FOLLOW_UP,
@@ -190,8 +190,10 @@ def _validate_field(spec: FieldSpec, raw: str, today: date) -> tuple[Any, LazySt
         return raw in ("1", "on", "true", "yes"), None
     text = clean_text(raw, multiline=spec.type == "longtext")
     if not text:
+        if spec.required and spec.type == "choice":
+            return None, _l("Choose one of the options.")
         if spec.required:
-            return None, _l("Please fill this in.")
+            return None, _l("Write something here.")
         return None, None
     if spec.type in ("text", "longtext", "url"):
         if len(text) > spec.max_length:

@@ -22,7 +22,7 @@ class Action:
 
 # The wording of each allowed follow-on, keyed by (the entry's kind, what it becomes).
 _ACTIONS = {
-    (ActivityKind.COFFEE_MEETING, ActivityKind.COFFEE_MEETING): (_l("Log follow-up"), "plus"),
+    (ActivityKind.COFFEE_MEETING, ActivityKind.COFFEE_MEETING): (_l("Add a new meeting"), "plus"),
     (ActivityKind.NETWORK_LEAD, ActivityKind.COFFEE_MEETING): (_l("We met"), "coffee_meeting"),
     (ActivityKind.NETWORK_LEAD, ActivityKind.APPLICATION): (_l("I applied"), "application"),
 }

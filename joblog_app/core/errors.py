@@ -13,7 +13,7 @@ from ..extensions import db
 def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Something in the request was wrong"), _("Go back and try again.")),
-        403: (_("You cannot do this"), _("The page may be old. Go back, reload it and try again.")),
+        403: (_("That did not work"), _("The page may be old. Go back, reload it and try again.")),
         404: (_("We cannot find this page"), _("It may have been deleted, or the link is wrong.")),
         405: (_("This does not work here"), _("Go back to the front page and try again.")),
         413: (_("This is too large"), _("Send less text and try again.")),

@@ -103,16 +103,15 @@ def manifest(lang: str) -> dict[str, Any]:
                           "type": "image/png"}]
         return {
             "id": "/",
-            "name": _("Job log – register your job search"),
-            "short_name": _("Job log"),
-            "description": _("Register job applications, coffee meetings and network "
+            "name": _("My job search"),
+            "short_name": _("Job search"),
+            "description": _("Write down your job applications, coffee meetings and "
                              "contacts in a few taps."),
             "lang": lang,
             "dir": text_direction(lang),
             "start_url": url_for("home.home"),
             "scope": "/",
             "display": "standalone",
-            "orientation": "portrait",
             "theme_color": THEME_COLOUR,
             "background_color": BACKGROUND_COLOUR,
             "icons": icons,
@@ -165,18 +164,19 @@ def replay_entry(actor: Actor, payload: Any) -> Replay:
         parsed = parse_id(source_id)
         source = activities.get_for_citizen(citizen_id, parsed) if parsed else None
         if source is None or not activities.can_convert(source, kind):
-            return _invalid(_("The entry this one follows up on is gone or already used."))
+            return _invalid(_("The entry you started from is deleted or already used. "
+                              "Start a new one from the front page."))
     result = validate(kind, fields, today())
     if not result.ok:
         return Replay(422, {"status": "invalid", "message": _(
-            "Some fields need a look. See the red text below."),
+            "Some details need a look. Tap Edit to see them."),
             "errors": {name: str(msg) for name, msg in result.errors.items()}})
     try:
         saved = activities.create_activity(citizen_id, kind, result.data, actor=actor,
                                            client_uuid=client_uuid, source=source)
     except activities.ConflictError:
         return Replay(409, {"status": "conflict", "message": _(
-            "This entry was already saved with other details. Nothing was overwritten.")})
+            "You saved this entry before with other details. We did not change it.")})
     return Replay(201 if saved.created else 200,
                   {"status": "saved", "id": saved.activity.id, "created": saved.created})
 
@@ -210,7 +210,7 @@ def client_strings(lang: str) -> dict[str, Any]:
             "waiting": _("Waiting to send"),
             "sending": _("Sending…"),
             "attention": _("Needs a look — not sent"),
-            "conflict": _("Saved before with other details — not sent"),
+            "conflict": _("Not sent — you saved it before with other details"),
         },
         "count": _plural_forms(lang, "%(num)s entry is not sent yet.",
                                "%(num)s entries are not sent yet."),
@@ -223,6 +223,7 @@ def client_strings(lang: str) -> dict[str, Any]:
         "loginToSend": _("Log in again to send them."),
         "offline": _("You are offline. What you save is kept on this phone."),
         "sendFailed": _("Could not send yet. We try again by ourselves."),
+        "sent": _("All waiting entries are sent."),
     }
 
 

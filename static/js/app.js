@@ -1,6 +1,9 @@
 // Small progressive enhancements; the app works without them. No inline script (CSP).
 (function () {
   "use strict";
+  // Long enough for a screen reader to have noticed an emptied live region before words
+  // are written into it.
+  var ANNOUNCE_DELAY = 150;
   // Recent-employer chips fill the employer field.
   document.addEventListener("click", function (event) {
     var chip = event.target.closest("[data-fill]");
@@ -11,12 +14,14 @@
     if (event.target.closest("[data-print]")) { window.print(); }
   });
 
-  // An htmx request that fails: say so in words, keep what was typed.
+  // An htmx request that fails: say so in words, keep what was typed. The alert is shown
+  // empty first and filled a moment later, so a screen reader hears the words.
   function showError(message) {
     var box = document.getElementById("live-error");
     if (!box) { return; }
-    box.textContent = message;
+    box.textContent = "";
     box.hidden = false;
+    setTimeout(function () { box.textContent = message; }, ANNOUNCE_DELAY);
   }
   document.addEventListener("htmx:sendError", function () {
     showError(document.body.getAttribute("data-network-error"));
@@ -28,11 +33,99 @@
     var box = document.getElementById("live-error");
     if (box) { box.hidden = true; }
   });
-  // After a swap that shows errors, move focus to the first field that needs a look.
+  // --- Errors: focus the first field that needs a look (also a radio group) ---------------
+  // The error summary links to every field; its first link says where to start.
+  function focusField(id) {
+    var field = document.getElementById(id);
+    if (!field) { return false; }
+    field.focus({ preventScroll: true });
+    // Show the field's label or question too, not only the box.
+    var wrapper = field.closest(".field") || field;
+    wrapper.scrollIntoView({ block: "start" });
+    return true;
+  }
+  function focusFirstError(root) {
+    if (!root || !root.querySelector) { return; }
+    var link = root.querySelector(".error-summary a[data-focus]");
+    if (link && focusField(link.getAttribute("data-focus"))) { return; }
+    var invalid = root.querySelector("[aria-invalid=true]");
+    if (invalid) { invalid.focus(); return; }
+    var summary = root.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-summary a[data-focus]");
+    if (link && focusField(link.getAttribute("data-focus"))) { event.preventDefault(); }
+  });
   // event.target is the swapped-in element (detail.target is the old one after outerHTML).
   document.addEventListener("htmx:afterSwap", function (event) {
-    var invalid = event.target.querySelector && event.target.querySelector("[aria-invalid=true]");
-    if (invalid) { invalid.focus(); }
+    if (event.target !== document.body) { focusFirstError(event.target); }
+  });
+
+  // --- After a save, delete or conversion: the citizen sees and hears what happened -------
+  // htmx then replaces the whole <body> (HX-Location). #messages is kept across that swap
+  // (hx-preserve), so the status region exists before its words change; the new words are
+  // taken from the answer and written in a moment later. Focus and scroll go to the message,
+  // or, without one, to the new page's heading.
+  var pendingFlash = null;
+  function flashesIn(html) {
+    var box = new DOMParser().parseFromString(html, "text/html").getElementById("messages");
+    return box ? Array.prototype.slice.call(box.children) : [];
+  }
+  function announce(nodes, focus) {
+    var box = document.getElementById("messages");
+    if (!box) { return; }
+    box.textContent = "";
+    if (!nodes.length) { return; }
+    setTimeout(function () {
+      nodes.forEach(function (node) { box.appendChild(document.importNode(node, true)); });
+      var first = box.querySelector(".flash");
+      if (focus && first) {
+        first.setAttribute("tabindex", "-1");
+        window.scrollTo(0, 0);
+        first.focus({ preventScroll: true });
+      }
+    }, ANNOUNCE_DELAY);
+  }
+  window.JoblogAnnounce = announce;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    pendingFlash = d.target === document.body && d.serverResponse ? flashesIn(d.serverResponse) : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target !== document.body || pendingFlash === null) { return; }
+    var nodes = pendingFlash;
+    pendingFlash = null;
+    if (document.querySelector(".error-summary")) { focusFirstError(document); return; }
+    if (nodes.length) { announce(nodes, true); return; }
+    announce([], false);
+    var heading = document.querySelector("main h1:not(.visually-hidden)") || document.getElementById("main");
+    window.scrollTo(0, 0);
+    if (heading) {
+      if (!heading.hasAttribute("tabindex")) { heading.setAttribute("tabindex", "-1"); }
+      heading.focus({ preventScroll: true });
+    }
+  });
+  // A full page load that brings a message (no htmx, or a reload): the same, once.
+  (function () {
+    var box = document.getElementById("messages");
+    if (box && box.children.length) {
+      var nodes = Array.prototype.slice.call(box.children);
+      box.textContent = "";
+      announce(nodes, true);
+    } else {
+      focusFirstError(document);
+    }
+  })();
+
+  // --- My list: say how many entries the filters found --------------------------------------
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id !== "history-list") { return; }
+    var status = document.getElementById("history-status");
+    var words = event.target.querySelector("[data-announce]");
+    if (!status || !words) { return; }
+    status.textContent = "";
+    setTimeout(function () { status.textContent = words.textContent.trim(); }, ANNOUNCE_DELAY);
   });
 })();
 
@@ -61,13 +154,14 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  function showFlash(text) {
+  // ``quiet``: announce without moving focus (the citizen may be typing elsewhere).
+  function showFlash(text, quiet) {
     var box = document.getElementById("messages");
     if (!box || !text) { return; }
     var p = document.createElement("p");
     p.className = "flash flash-success";
     p.textContent = text;
-    box.appendChild(p);
+    if (window.JoblogAnnounce) { window.JoblogAnnounce([p], !quiet); } else { box.appendChild(p); }
   }
 
   // A citizen's phone keeps entries that are not sent yet: ask once per page that the
@@ -278,7 +372,10 @@
       if (!section) { return; }
       list.textContent = "";
       entries.forEach(function (e) { list.appendChild(itemFor(e, template)); });
-      document.getElementById("queue-count").textContent = entries.length ? count(S.count, entries.length) : "";
+      // Written only when the words change: a status region repeats every rewrite aloud.
+      var counted = document.getElementById("queue-count");
+      var words = entries.length ? count(S.count, entries.length) : "";
+      if (counted.textContent !== words) { counted.textContent = words; }
       section.hidden = entries.length === 0;
       Array.prototype.forEach.call(document.querySelectorAll("[data-all-in]"), function (el) {
         el.hidden = entries.length > 0;
@@ -299,13 +396,22 @@
   }
 
   function send(force) {
-    return Q.flush({ force: force }).then(function (result) {
+    var waiting = 0;
+    return mine().then(function (before) {
+      waiting = before.length;
+      return Q.flush({ force: force });
+    }).then(function (result) {
       var note = byId("queue-note");
       if (note) {
         note.hidden = !(result.login || result.offline || result.failed);
         note.textContent = result.login ? S.loginToSend : result.offline ? S.offline : S.sendFailed;
       }
-      return render().then(schedule).then(function () { return result; });
+      return render().then(mine).then(function (after) {
+        // The box disappears when the last entry is sent: say so in the status region.
+        if (waiting && !after.length && byId("queue")) { showFlash(S.sent, true); }
+        schedule();
+        return result;
+      });
     });
   }
 

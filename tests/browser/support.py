@@ -196,3 +196,111 @@ STATIC_FILE_LEAK = pytest.mark.filterwarnings(
     r":pytest.PytestUnraisableExceptionWarning"
 )
 BROWSER = [pytest.mark.browser, STATIC_FILE_LEAK]
+
+
+# ---------------------------------------------------------------------------------------
+# WCAG checks axe cannot make: reflow (1.4.10) with text spacing (1.4.12) and large text,
+# status messages (4.1.3) and focus (2.4.3). Reusable for every page, staff pages included.
+# ---------------------------------------------------------------------------------------
+# The WCAG 1.4.12 override: line height 1.5, paragraph spacing 2em, letter 0.12em, word 0.16em.
+TEXT_SPACING_CSS = ("* { line-height: 1.5 !important; letter-spacing: 0.12em !important;"
+                    " word-spacing: 0.16em !important; } p { margin-block-end: 2em !important; }")
+LARGE_TEXT_CSS = "html { font-size: 200% !important; }"  # a phone's largest text setting
+
+# A constructed style sheet is not an inline <style>, so the page's CSP does not block it.
+_ADD_SHEET = """css => { const s = new CSSStyleSheet(); s.replaceSync(css);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, s]; window.__extraSheet = s; }"""
+_REMOVE_SHEET = """() => { document.adoptedStyleSheets =
+  document.adoptedStyleSheets.filter(s => s !== window.__extraSheet); }"""
+
+
+def sideways_overflow(page: Page) -> int:
+    """How many CSS px the page scrolls sideways (0 when it reflows)."""
+    return page.evaluate("() => document.documentElement.scrollWidth"
+                         " - document.documentElement.clientWidth")
+
+
+def _assert_fits(page: Page, where: str) -> None:
+    extra = sideways_overflow(page)
+    assert extra <= 0, (f"{where}: the page scrolls sideways by {extra}px; too wide: "
+                        f"{widest_elements(page)}")
+
+
+def assert_reflows(page: Page, where: str) -> None:
+    """No sideways scrolling at 320 CSS px (WCAG 1.4.10), also with the text-spacing override
+    (1.4.12), nor at 390 px with the text twice as large. Restores the page afterwards."""
+    original = page.viewport_size
+    try:
+        page.set_viewport_size({"width": 320, "height": 640})
+        _assert_fits(page, f"{where} at 320px")
+        for css, what in ((TEXT_SPACING_CSS, "with the WCAG text-spacing override"),):
+            page.evaluate(_ADD_SHEET, css)
+            try:
+                _assert_fits(page, f"{where} at 320px {what}")
+            finally:
+                page.evaluate(_REMOVE_SHEET)
+        page.set_viewport_size(original)
+        page.evaluate(_ADD_SHEET, LARGE_TEXT_CSS)
+        try:
+            _assert_fits(page, f"{where} at {original['width']}px with 200% text")
+        finally:
+            page.evaluate(_REMOVE_SHEET)
+    finally:
+        page.set_viewport_size(original)
+
+
+# Records every text change inside a live region, and whether that region was already in the
+# page before (a region created together with its text is usually not announced).
+LIVE_REGION_WATCH = """
+(() => {
+  const log = window.__liveLog = [];
+  const known = new WeakSet();
+  const SEL = '[role=status], [role=alert], [aria-live]';
+  const mark = () => document.querySelectorAll(SEL).forEach(r => known.add(r));
+  new MutationObserver(records => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const region = el && el.closest(SEL);
+      if (!region || !region.isConnected) continue;
+      const text = region.textContent.replace(/\\s+/g, ' ').trim();
+      if (text) log.push({id: region.id, text: text, existedBefore: known.has(region)});
+    }
+    mark();
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+  document.addEventListener('DOMContentLoaded', mark);
+})();
+"""
+
+
+def watch_live_regions(page: Page) -> None:
+    """Call before the page loads (it is installed for every document of the context)."""
+    page.context.add_init_script(LIVE_REGION_WATCH)
+
+
+def assert_announced(page: Page, text: str, where: str) -> None:
+    """``text`` was written into a live region that existed before its words changed."""
+    try:
+        page.wait_for_function(
+            "t => (window.__liveLog || []).some(e => e.existedBefore && e.text.includes(t))",
+            arg=text, timeout=5000)
+    except Exception as exc:  # noqa: BLE001 — show what was logged instead
+        log = page.evaluate("() => window.__liveLog || []")
+        raise AssertionError(f"{where}: {text!r} was not announced by a live region that "
+                             f"existed before it; live-region changes: {dump(log)}") from exc
+
+
+def assert_focus_in_view(page: Page, selector: str, where: str) -> None:
+    """Focus is on (or inside) ``selector``, and that element is on screen."""
+    try:
+        page.wait_for_function(
+            """sel => { const t = document.querySelector(sel), a = document.activeElement;
+                        return !!t && !!a && a !== document.body && (a === t || t.contains(a)); }""",
+            arg=selector, timeout=5000)
+    except Exception as exc:  # noqa: BLE001
+        active = page.evaluate("() => document.activeElement && document.activeElement.outerHTML"
+                               ".slice(0, 160)")
+        raise AssertionError(f"{where}: focus is not on {selector}; it is on {active}") from exc
+    box = page.evaluate("""sel => { const r = document.querySelector(sel).getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: innerHeight, scrollY: scrollY}; }""", selector)
+    assert 0 <= box["top"] < box["height"] and box["bottom"] > 0, (
+        f"{where}: {selector} has focus but is out of view: {box}")

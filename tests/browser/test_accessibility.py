@@ -1,5 +1,6 @@
 """Every page and state in all four languages: axe-core (WCAG 2.1 A/AA) with zero violations,
-the right ``lang``/``dir``, no sideways scrolling at 390 px — also with hostile text saved —
+the right ``lang``/``dir``, no sideways scrolling at 390 px, nor at 320 px with the WCAG
+text-spacing override, nor with 200 % text (``assert_reflows``) — also with hostile text saved —
 and a screenshot of the home screen per language in ``test-artifacts/``."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .support import (
     activities_of,
     assert_lang,
     assert_no_horizontal_scroll,
+    assert_reflows,
     enter_code,
     entry_with,
     open_details,
@@ -44,6 +46,7 @@ class Checker:
         where = f"[{self.lang}] {where}"
         assert_lang(self.page, self.lang, where)
         assert_no_horizontal_scroll(self.page, where)
+        assert_reflows(self.page, where)  # 320 px, text spacing, 200 % text
         run_axe(self.page, where)
 
 
@@ -188,3 +191,17 @@ def test_the_sideways_scroll_check_itself(new_page):
                      '<body><div class="wide" style="width:600px">x</div></body></html>')
     with pytest.raises(AssertionError, match=r"scrollWidth=6\d\d.*div\.wide"):
         assert_no_horizontal_scroll(page, "a too wide page")
+
+
+def test_the_reflow_check_itself(new_page):
+    """Guards the guard: fits at 390 px but not at 320 px, or only without text spacing."""
+    page = new_page().page
+    head = ('<html lang="da"><head><meta name="viewport" content="width=device-width, '
+            'initial-scale=1"></head><body style="margin:0">')
+    page.set_content(head + '<div class="fixed" style="width:340px">x</div></body></html>')
+    with pytest.raises(AssertionError, match=r"at 320px.*div\.fixed"):
+        assert_reflows(page, "a 340 px box")
+    page.set_content(head + '<p class="word" style="display:inline-block;white-space:nowrap">'
+                     + "Tilgængelighedserklæring" * 1 + " Netværk</p></body></html>")
+    with pytest.raises(AssertionError, match=r"text-spacing override|200% text"):
+        assert_reflows(page, "a nowrap line that only fits with normal spacing")

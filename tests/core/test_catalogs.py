@@ -79,3 +79,63 @@ def test_arabic_uses_all_six_forms_in_gettext_order(n, expected, tmp_path):
         translations = Translations(f)
     text = translations.ungettext("%(num)s entry", "%(num)s entries", n) % {"num": n}
     assert text == expected
+
+
+# --- The Arabic plural order is guarded by `flask translate` ---------------------------------
+BABEL_219_AR = ("nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 "
+                ": n%100>=11 && n%100<=99 ? 4 : 5);")
+
+
+def test_arabic_header_is_the_order_the_forms_are_written_for():
+    from joblog_app.cli import PLURAL_FORMS, plural_forms_problem
+
+    ar = ROOT / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
+    assert plural_forms_problem(ar, "ar") is None
+    assert " ".join(_catalog("ar").plural_forms.split()) == PLURAL_FORMS["ar"]
+
+
+def _copy_translations(tmp_path: Path, ar_header: str | None) -> Path:
+    import shutil
+
+    shutil.copytree(ROOT / "translations", tmp_path / "translations",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    ar = tmp_path / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
+    if ar_header is None:
+        ar.unlink()
+    else:
+        text = ar.read_text(encoding="utf-8")
+        text = re.sub(r'"Plural-Forms: .*?\\n"\n', f'"Plural-Forms: {ar_header}\\\\n"\n', text,
+                      flags=re.S)
+        ar.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["check", "compile", "update"])
+def test_translate_refuses_the_other_arabic_plural_order(app, tmp_path, monkeypatch, command):
+    """Babel 2.19 writes forms 4 and 5 the other way round on `pybabel init`; a catalog with
+    that header would show "100 طلب" for 11–99. The commands stop before touching anything."""
+    from joblog_app import cli
+
+    root = _copy_translations(tmp_path, BABEL_219_AR)
+    monkeypatch.setattr(cli, "ROOT", root)
+    before = (root / "translations" / "ar" / "LC_MESSAGES" / "messages.po").read_bytes()
+    result = app.test_cli_runner().invoke(args=["translate", command])
+    assert result.exit_code != 0
+    assert "Plural-Forms" in result.output and "never run `pybabel init`" in result.output
+    assert (root / "translations" / "ar" / "LC_MESSAGES" / "messages.po").read_bytes() == before
+    assert not list(root.glob("translations/*/LC_MESSAGES/messages.mo"))
+
+
+def test_translate_update_never_inits_the_arabic_catalog(app, tmp_path, monkeypatch):
+    from joblog_app import cli
+
+    root = _copy_translations(tmp_path, None)
+    monkeypatch.setattr(cli, "ROOT", root)
+    result = app.test_cli_runner().invoke(args=["translate", "update"])
+    assert result.exit_code != 0 and "restore it from git" in result.output
+    assert not (root / "translations" / "ar" / "LC_MESSAGES" / "messages.po").exists()
+
+
+def test_translate_check_accepts_our_catalogs(app):
+    result = app.test_cli_runner().invoke(args=["translate", "check"])
+    assert result.exit_code == 0, result.output

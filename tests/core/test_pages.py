@@ -81,7 +81,7 @@ def test_home_lists_follow_ups_and_record_summary(client, make_citizen):
     assert "<bdi>Mejerist</bdi> at <bdi>Arla</bdi>" in html
     assert html.count(f'"/activities/{planned.id}/applied"') == 2  # action and hx-post
     assert "Coffee meeting with <bdi>Lars</bdi>, <bdi>ISS</bdi>" in html
-    assert f"/activities/{meeting.id}/then/coffee_meeting" in html and "Log follow-up" in html
+    assert f"/activities/{meeting.id}/then/coffee_meeting" in html and "Add a new meeting" in html
     assert "<bdi>Kasse</bdi> at <bdi>&lt;b&gt;Netto&lt;/b&gt;</bdi>" in html  # escaped
     assert '<span class="badge badge-interview">Interview</span>' in html
     assert "Sending to Joblog" in html and "3 are on their way to Joblog." in html

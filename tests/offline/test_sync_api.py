@@ -74,7 +74,7 @@ def test_same_uuid_other_content_is_a_conflict_and_nothing_is_overwritten(client
     other = dict(payload, fields=dict(payload["fields"], organisation="Lidl"))
     r = _replay(client, other, csrf)
     assert r.status_code == 409 and r.get_json()["status"] == "conflict"
-    assert "overskrevet" in r.get_json()["message"]  # in the citizen's language (Danish)
+    assert "ikke ændret" in r.get_json()["message"]  # in the citizen's language (Danish)
     (row,) = _rows(citizen.id)
     assert row.organisation == "Netto"
 
@@ -156,16 +156,18 @@ def test_ten_concurrent_identical_posts_make_one_row(app, client, make_citizen, 
 
 
 def test_manifest_is_installable_and_named_in_the_language(client):
-    for lang, short in (("en", "Job log"), ("ar", None)):
+    for lang, short in (("en", "Job search"), ("da", "Jobsøgning"), ("ar", None)):
         r = client.get(f"/manifest.webmanifest?lang={lang}")
         assert r.status_code == 200 and r.mimetype == "application/manifest+json"
         m = r.get_json()
         assert m["display"] == "standalone" and m["start_url"] == "/" and m["scope"] == "/"
         assert m["lang"] == lang and m["dir"] == ("rtl" if lang == "ar" else "ltr")
+        assert "orientation" not in m  # the installed app turns with the phone (WCAG 1.3.4)
+        assert "Joblog" not in m["name"]  # the national record's name, not ours
         if short:
             assert m["short_name"] == short
         else:
-            assert m["short_name"] != "Job log"  # translated
+            assert m["short_name"] != "Job search"  # translated
         sizes = {(i["sizes"], i.get("purpose")) for i in m["icons"]}
         assert {("any", "any"), ("192x192", "maskable"), ("512x512", "maskable")} <= sizes
         assert [s["url"] for s in m["shortcuts"]] == ["/activities/new/application",
