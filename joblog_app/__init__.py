@@ -60,10 +60,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import citizens, record
+    from . import citizens, record, reminders
 
     citizens.init_app(app)
     record.init_app(app)
+    reminders.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

@@ -65,6 +65,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RECORD_SEND_THREADS": 4,
         # First retry after 2-4 s, doubling up to an hour (with jitter); Retry-After wins.
         "RECORD_BACKOFF_BASE": 2.0,
+        # Web push (reminders/): the VAPID key from the environment (development and tests
+        # make one in the instance folder); the contact is a real mailto: or https: address.
+        "VAPID_PRIVATE_KEY": "",
+        "VAPID_CONTACT": "",
+        "PUSH_BATCH_SIZE": 500,
+        "PUSH_CONCURRENCY": 64,
+        "PUSH_LEASE_SECONDS": 120,
+        "PUSH_TIMEOUT": 10.0,
+        "PUSH_BACKOFF_BASE": 2.0,
+        "PUSH_PLAN_BATCH_SIZE": 200,
+        "PUSH_PLAN_EVERY_MINUTES": 60,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_FROM": "",
@@ -115,10 +126,30 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
                           "needs JOBLOG_CODE_SENDER=smtp (benchmarks on throw-away data may set "
                           "JOBLOG_INSECURE_LOG_CODES=true).")
 
+    _vapid(app)
+
     if not app.config["IS_LOCAL"]:
         # __Host- cookies must be Secure, path=/ and without Domain (ASVS 3.3.x).
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+
+
+def _vapid(app: Flask) -> None:
+    """Push needs a VAPID key and a contact Apple accepts (otherwise it answers 403).
+
+    Production without a key simply sends no push (``flask push status`` says so); a key
+    with a missing or wrong contact is refused at start, not at the first send."""
+    from .reminders.vapid import check_contact, new_private_key
+
+    cfg = app.config
+    if not cfg.get("VAPID_PRIVATE_KEY") and cfg["IS_LOCAL"]:
+        cfg["VAPID_PRIVATE_KEY"] = _instance_secret(app.instance_path, "vapid_private_key",
+                                                    new_private_key)
+        cfg["VAPID_CONTACT"] = cfg.get("VAPID_CONTACT") or "mailto:push@joblog.invalid"
+    if cfg.get("VAPID_PRIVATE_KEY"):
+        problem = check_contact(str(cfg.get("VAPID_CONTACT") or ""))
+        if problem:
+            raise ConfigError(f"JOBLOG_VAPID_CONTACT: {problem}")
 
 
 def _fernet_key() -> str:

@@ -16,6 +16,8 @@ from ..config import LANGUAGES
 from ..i18n import LANGUAGE_COOKIE
 from ..progress import services as progress
 from ..record import services as record
+from ..reminders import services as reminders
+from ..reminders.vapid import public_key_from_config
 from .clock import today
 
 bp = Blueprint("core", __name__)
@@ -39,6 +41,7 @@ def home():  # type: ignore[no-untyped-def]
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
         today=day,
+        push_key=public_key_from_config(current_app.config),
     )
 
 
@@ -74,8 +77,11 @@ def accessibility():  # type: ignore[no-untyped-def]
 @bp.get("/healthz")
 def health():  # type: ignore[no-untyped-def]
     """Liveness plus the record queue: depth, the age of the oldest pending entry, and how
-    many entries wait for staff (no CPR number or no gateway)."""
+    many entries wait for staff (no CPR number or no gateway); the push outbox's depth and
+    how many push services refuse our messages (a configuration fault: flask push status)."""
     queue = record.queue_health()
+    push = reminders.push_health()
     return jsonify(status="ok", record_queue_depth=queue.depth,
                    record_oldest_pending_seconds=queue.oldest_pending_seconds,
-                   record_waiting=queue.waiting, record_failed=queue.failed)
+                   record_waiting=queue.waiting, record_failed=queue.failed,
+                   push_queue_depth=push.queue_depth, push_config_alerts=push.alerts)

@@ -176,4 +176,5 @@ def test_accessibility_statement_linked_from_every_page(client, citizen):
 def test_health(client):
     assert client.get("/healthz").get_json() == {"status": "ok", "record_queue_depth": 0,
                                                   "record_oldest_pending_seconds": None,
-                                                  "record_waiting": 0, "record_failed": 0}
+                                                  "record_waiting": 0, "record_failed": 0,
+                                                  "push_queue_depth": 0, "push_config_alerts": 0}
