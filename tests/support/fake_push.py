@@ -73,6 +73,9 @@ class FakePushService:
     vapid_public_key: str
     decrypt_every: int = 1  # decrypt every n-th message (the bench decrypts a sample)
     decide: Callable[[str, int], Answer] | None = None  # (path, n-th message to it) -> answer
+    # Endpoints it has no keys for: 404 (unknown), or accepted without decrypting (the bench
+    # gives it the keys of a sample only).
+    accept_unknown: bool = False
     keys: dict[str, DeviceKeys] = field(default_factory=dict)
     scripted: dict[str, list[Answer]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
@@ -185,9 +188,9 @@ class FakePushService:
             answer = scripted.pop(0) if scripted else None
         keys = self.keys.get(path)
         message = None
-        if keys is None:
+        if keys is None and not self.accept_unknown:
             answer = answer or (404, {})
-        elif not problems and (n - 1) % self.decrypt_every == 0:
+        elif keys is not None and not problems and (n - 1) % self.decrypt_every == 0:
             try:
                 plain = http_ece.decrypt(body, private_key=keys.private, auth_secret=keys.auth,
                                          version="aes128gcm")
