@@ -61,7 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, auth, citizens, home, progress, record
+    from . import activities, audit, auth, citizens, home, progress, record, reminders
 
     auth.init_app(app)
     audit.init_app(app)
@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     progress.init_app(app)
     citizens.init_app(app)
     record.init_app(app)
+    reminders.init_app(app)
     home.init_app(app)
 
     from . import htmx

@@ -83,6 +83,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Days an audit row (a staff look-up of citizen data) is kept, then deleted by the
         # worker. Two years by default: long enough to answer a citizen's access request.
         "AUDIT_RETENTION_DAYS": 730,
+        # Web push (reminders/): the VAPID key from the environment (development and tests
+        # make one in the instance folder); the contact is a real mailto: or https: address.
+        "VAPID_PRIVATE_KEY": "",
+        "VAPID_CONTACT": "",
+        "PUSH_BATCH_SIZE": 500,
+        "PUSH_CONCURRENCY": 64,
+        "PUSH_LEASE_SECONDS": 120,
+        "PUSH_TIMEOUT": 10.0,
+        "PUSH_BACKOFF_BASE": 2.0,
+        "PUSH_PLAN_BATCH_SIZE": 200,
+        "PUSH_PLAN_EVERY_MINUTES": 60,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_FROM": "",
@@ -116,13 +127,13 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         if env == "production":
             raise ConfigError("JOBLOG_SECRET_KEY must be set in production.")
-        app.config["SECRET_KEY"] = _instance_secret(app.instance_path, "secret_key",
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key",
                                                     lambda: secrets.token_hex(32))
 
     if not app.config.get("CPR_KEY"):
         if env == "production":
             raise ConfigError("JOBLOG_CPR_KEY (a Fernet key) must be set in production.")
-        app.config["CPR_KEY"] = _instance_secret(app.instance_path, "cpr_key", _fernet_key)
+        app.config["CPR_KEY"] = instance_secret(app.instance_path, "cpr_key", _fernet_key)
 
     sender = app.config["CODE_SENDER"]
     if sender not in ("log", "smtp"):
@@ -143,7 +154,7 @@ def _fernet_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-def _instance_secret(instance_path: str, name: str, make: Callable[[], str]) -> str:
+def instance_secret(instance_path: str, name: str, make: Callable[[], str]) -> str:
     """A random key created once per development checkout, never committed."""
     path = Path(instance_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):  # type: ignore[no-untyped-def]
         app.logger.warning("csrf rejected path=%s reason=%s", request.path, e.description)
+        if not current_user.is_authenticated:
+            # No session any more (cookies cleared, logged out in another tab): the way on
+            # is to log in again, not "try again" (nothing was saved).
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         return _render(403)
 
     @app.errorhandler(HTTPException)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask_login import current_user
 
 from .. import htmx
@@ -10,6 +10,7 @@ from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
 from ..core.clock import today
 from ..core.inputs import requested_month
 from ..permissions import Permission, requires
+from ..reminders.vapid import public_key_from_config
 from . import services
 
 bp = Blueprint("home", __name__)
@@ -24,6 +25,7 @@ def home():  # type: ignore[no-untyped-def]
         "core/home.html", progress=screen.progress, planned=screen.planned,
         follow_ups=screen.follow_ups, latest=screen.latest, sync=screen.sync,
         kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, today=day,
+        push_key=public_key_from_config(current_app.config),
     )
 
 

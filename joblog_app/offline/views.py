@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -26,11 +26,23 @@ def service_worker() -> Response:
     source = Path(current_app.static_folder or "", services.SW_SOURCE).read_text("utf-8")
     config = {"version": services.shell_version(), "shell": services.shell_urls(),
               "offlineUrls": {lang: f"/offline/{lang}" for lang in LANGUAGES},
-              "defaultLanguage": current_app.config["BABEL_DEFAULT_LOCALE"]}
+              "defaultLanguage": current_app.config["BABEL_DEFAULT_LOCALE"],
+              "pushFallback": _push_fallback()}
     resp = make_response(f"self.JOBLOG = {json.dumps(config)};\n{source}")
     resp.headers["Content-Type"] = "text/javascript; charset=utf-8"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+def _push_fallback() -> dict[str, dict[str, str]]:
+    """What the service worker shows for a push it cannot read: browsers revoke the
+    subscription of a site whose pushes show nothing."""
+    texts = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            texts[lang] = {"title": gettext("My job search"),
+                           "body": gettext("You have a reminder. Open the app to see it.")}
+    return texts
 
 
 @bp.get("/manifest.webmanifest")

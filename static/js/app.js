@@ -468,3 +468,76 @@
     });
   });
 })();
+
+// Reminders (templates/reminders/_offer.html): permission is asked only from a tap, never on
+// page load; on an iPhone outside the home-screen app the steps to add it come first. Where
+// the offer is shown and this device is subscribed, the subscription is confirmed to the
+// server (at most daily), so devices that went quiet are dropped after 60 days.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-push-offer]");
+  if (!box || !("serviceWorker" in navigator)) { return; }
+  var supported = "PushManager" in window && "Notification" in window;
+  var ios = /iPhone|iPad|iPod/.test(navigator.userAgent);
+  var standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  var url = box.getAttribute("data-push-url");
+  var CONFIRMED = "joblog-push-confirmed";
+
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
+  }
+  function save(subscription) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(subscription.toJSON()) }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      try { localStorage.setItem(CONFIRMED, String(Date.now())); } catch (e) { /* private mode */ }
+      return response;
+    });
+  }
+  function keyBytes(b64) {
+    var raw = atob((b64 + "===".slice((b64.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/"));
+    var out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
+    return out;
+  }
+  function fail(attr) {
+    var p = box.querySelector("[data-push-error]");
+    p.textContent = box.getAttribute(attr);
+    p.hidden = false;
+  }
+
+  if (ios && !standalone) {
+    box.querySelector("[data-push-ios]").hidden = false;
+    box.querySelector("[data-push-subscribe]").hidden = true;
+    box.hidden = false;
+    return;
+  }
+  if (!supported || !box.getAttribute("data-push-key")) { return; }
+  navigator.serviceWorker.ready.then(function (reg) {
+    return reg.pushManager.getSubscription().then(function (existing) {
+      if (existing && Notification.permission === "granted") {
+        var last = 0;
+        try { last = Number(localStorage.getItem(CONFIRMED)) || 0; } catch (e) { /* private mode */ }
+        if (Date.now() - last > 86400000) { save(existing).catch(function () {}); }
+        return;
+      }
+      if (Notification.permission === "denied") { return; }
+      box.hidden = false;
+      box.querySelector("[data-push-subscribe]").addEventListener("click", function (event) {
+        var button = event.currentTarget;
+        button.disabled = true;
+        Notification.requestPermission().then(function (permission) {
+          if (permission !== "granted") { throw new Error("denied"); }
+          return reg.pushManager.subscribe({ userVisibleOnly: true,
+            applicationServerKey: keyBytes(box.getAttribute("data-push-key")) });
+        }).then(save).then(function () {
+          window.location.reload();
+        }).catch(function (error) {
+          button.disabled = false;
+          fail(error && error.message === "denied" ? "data-push-denied" : "data-push-failed");
+        });
+      });
+    });
+  }).catch(function () {});
+})();

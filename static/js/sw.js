@@ -155,3 +155,54 @@ self.addEventListener("sync", function (event) {
 // that are due are sent: a phone that was offline when the app was closed catches up
 // without the citizen opening a form. Best effort: pages and Background Sync also flush.
 JoblogQueue.flush().catch(function () {});
+
+// Reminders (joblog_app/reminders): every push shows a notification, also one that cannot be
+// read (browsers revoke the subscription of a site whose pushes show nothing). The tag is the
+// reminder's Topic, so a newer reminder of a kind replaces the older one, and a copy sent
+// again after a worker crash replaces the first instead of showing twice.
+function pushNotice(data) {
+  var fallback = JOBLOG.pushFallback[data && data.lang] || JOBLOG.pushFallback[JOBLOG.defaultLanguage];
+  var lang = (data && JOBLOG.pushFallback[data.lang]) ? data.lang : JOBLOG.defaultLanguage;
+  var url = (data && typeof data.url === "string" && data.url.charAt(0) === "/" &&
+             data.url.charAt(1) !== "/") ? data.url : "/";
+  return {
+    title: (data && data.title) || fallback.title,
+    options: {
+      body: (data && data.body) || fallback.body,
+      lang: lang,
+      dir: lang === "ar" ? "rtl" : "ltr",
+      tag: (data && data.tag) || "reminder",
+      renotify: false,
+      icon: "/static/icons/maskable-192.png",
+      data: { url: url, id: data && data.id }
+    }
+  };
+}
+
+self.addEventListener("push", function (event) {
+  var data = null;
+  try { data = event.data ? event.data.json() : null; } catch (e) { data = null; }
+  var notice = pushNotice(data);
+  event.waitUntil(self.registration.showNotification(notice.title, notice.options));
+});
+
+// Tapping opens the screen the reminder is about: in an open window of the app when there is
+// one, otherwise in a new one (also when the app was closed).
+function openFromNotification(notification) {
+  var target = new URL((notification.data && notification.data.url) || "/", self.location.origin).href;
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    var mine = windows.filter(function (w) { return new URL(w.url).origin === self.location.origin; });
+    if (mine.length) {
+      return mine[0].navigate(target).then(function (client) {
+        return client && client.focus ? client.focus().catch(function () { return client; }) : client;
+      });
+    }
+    return self.clients.openWindow(target);
+  });
+}
+self.joblogOpenFromNotification = openFromNotification;  // the browser test calls it
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(openFromNotification(event.notification));
+});

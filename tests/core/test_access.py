@@ -21,6 +21,7 @@ from joblog_app.auth.models import Municipality, Role, User
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.permissions import declared_access
+from joblog_app.reminders.models import PushSubscription
 from tests.conftest import Client, acting
 
 USERS = ("anonymous", "citizen_a", "citizen_b", "helper", "caseworker", "admin",
@@ -87,6 +88,16 @@ MATRIX: dict[str, Route] = {
     "offline.install": Route("GET", "/install", anyone(200)),
     "offline.sync_session": Route("GET", "/sync/session", OWN_API),
     "offline.sync_entry": Route("POST", "/sync/entries", OWN_API_CREATE, json=True),
+    "reminders.settings": Route("GET", "/reminders", OWN_PAGE),
+    "reminders.save_settings": Route("POST", "/reminders/settings", OWN_CREATE, {"follow_up": "on"}),
+    "reminders.pause": Route("POST", "/reminders/pause", OWN_CREATE, {}),
+    "reminders.resume": Route("POST", "/reminders/resume", OWN_CREATE, {}),
+    "reminders.send_test": Route("POST", "/reminders/test", OWN_CREATE, {}),
+    # The body sent is an entry, not a subscription: a citizen gets the 422 that explains it.
+    "reminders.subscribe": Route("POST", "/reminders/subscriptions",
+                                 {**OWN_API, "citizen_a": 422, "citizen_b": 422}, json=True),
+    "reminders.delete_device": Route("POST", "/reminders/subscriptions/{device}/delete",
+                                     OWN_ENTRY_CHANGE, {}),
 }
 
 
@@ -147,6 +158,12 @@ def _entries_of(citizen: User) -> dict[str, int]:
         "meeting": add(ActivityKind.COFFEE_MEETING, organisation="Hemmelig A/S", person="Lis",
                        occurred_on=day),
     }
+    device = PushSubscription(user_id=citizen.id, endpoint=f"https://push.example.org/{uuid.uuid4()}",
+                              origin="https://push.example.org", p256dh="x" * 87, auth="y" * 22,
+                              device="Hemmelig phone")
+    db.session.add(device)
+    db.session.flush()
+    ids["device"] = device.id
     db.session.commit()
     return ids
 

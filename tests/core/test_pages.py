@@ -188,7 +188,8 @@ def test_health_gives_the_queue_figures_to_the_monitoring_token(app, client):
     r = client.get("/healthz", headers={"Authorization": f"Bearer {token}"})
     assert r.get_json() == {"status": "ok", "record_queue_depth": 0,
                             "record_oldest_pending_seconds": None,
-                            "record_waiting": 0, "record_failed": 0}
+                            "record_waiting": 0, "record_failed": 0,
+                            "push_queue_depth": 0, "push_config_alerts": 0}
 
 
 def test_an_empty_monitoring_token_opens_nothing(app, client):

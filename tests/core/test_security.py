@@ -130,3 +130,11 @@ def test_server_ignores_a_client_sent_citizen_id(client, make_citizen):
     from joblog_app.extensions import db
     a = db.session.scalar(db.select(Activity))
     assert a.citizen_id == me.id and a.entered_by_id == me.id
+
+
+def test_a_save_after_the_cookies_were_cleared_leads_to_the_login_page(client):
+    """Accessibility audit: a 403 "try again" after cleared cookies left no way to log in."""
+    r = client.post("/activities/new/application", {"title": "Kasse"}, csrf=False)
+    assert r.status_code == 401 and r.headers["HX-Redirect"] == "/login"
+    r = client.post("/activities/new/application", {"title": "Kasse"}, csrf=False, htmx=False)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/login")
