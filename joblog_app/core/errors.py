@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_login import current_user
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -39,7 +40,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):  # type: ignore[no-untyped-def]
         app.logger.warning("csrf rejected path=%s reason=%s", request.path, e.description)
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated and not request.path.startswith(JSON_PREFIXES):
             # No session any more (cookies cleared, logged out in another tab): the way on
             # is to log in again, not "try again" (nothing was saved).
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
