@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine()
 
+    from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .core.errors import register_error_handlers
     from .core.views import bp as core_bp
@@ -55,15 +56,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, citizens, home, record
+    from . import activities, citizens, home, record, staff
 
     activities.init_app(app)
     citizens.init_app(app)
     record.init_app(app)
     home.init_app(app)
+    staff.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

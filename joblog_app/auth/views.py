@@ -9,6 +9,7 @@ from .. import htmx
 from ..i18n import LANGUAGE_COOKIE
 from ..permissions import public
 from . import services, sessions
+from .models import Role, User
 from .senders import CodeNotSent, sender_for
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +26,7 @@ def _client_ip() -> str:
 @public
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
-        return redirect(url_for("home.home"))
+        return redirect(url_for(_landing(current_user)))
     return htmx.render("auth/login.html", "auth/_login_form.html", identifier="", error=None)
 
 
@@ -69,7 +70,12 @@ def verify_code():  # type: ignore[no-untyped-def]
     current_app.logger.info("login ok user=%s", user.id)
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    return htmx.redirect_page(url_for("home.home"))
+    return htmx.redirect_page(url_for(_landing(user)))
+
+
+def _landing(user: User) -> str:
+    """Citizens land on their home; staff go on to their second factor (second_factor.py)."""
+    return "home.home" if user.role == Role.CITIZEN else "second_factor.start"
 
 
 @bp.post("/logout")
