@@ -105,6 +105,14 @@ def vouched_by_provider(login_session: LoginSession, now: datetime | None = None
     _passed(login_session, now or utcnow())
 
 
+def forget_factors(user_id: int) -> None:
+    """Remove every second factor of a user (lost phone and codes): they enrol again on the
+    next login. The caller ends their sessions. Flushes."""
+    for model in (StaffPasskey, StaffTotp, StaffRecoveryCode):
+        db.session.execute(sa.delete(model).where(model.user_id == user_id))
+    db.session.flush()
+
+
 def _failed(login_session: LoginSession, message: object, now: datetime) -> SecondFactorError:
     """Count a wrong answer; the fifth ends the session. Returns the error to raise."""
     login_session.second_factor_failures += 1

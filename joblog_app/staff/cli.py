@@ -32,13 +32,29 @@ def create(email: str, name: str, role: str, code: str) -> None:
     click.echo(f"Created {user.role.value} #{user.id} in {municipality.name}.")
 
 
+def _staff_user(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or user.role not in STAFF_ROLES:
+        raise click.ClickException("no staff account with that e-mail")
+    return user
+
+
 @staff.command("disable")
 @click.argument("email")
 def disable(email: str) -> None:
     """Disable a staff account and end its sessions at once."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None or user.role not in STAFF_ROLES:
-        raise click.ClickException("no staff account with that e-mail")
+    user = _staff_user(email)
     ended = services.disable_staff(user)
     db.session.commit()
     click.echo(f"Disabled #{user.id}; {ended} session(s) ended.")
+
+
+@staff.command("reset")
+@click.argument("email")
+def reset(email: str) -> None:
+    """Forget a staff user's passkeys, app and recovery codes (after checking who asks, in
+    person): they set up a new second step at their next login."""
+    user = _staff_user(email)
+    services.reset_second_factor(user)
+    db.session.commit()
+    click.echo(f"Second factors of #{user.id} removed; they set up a new one at the next login.")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..auth.models import Municipality, Role, User
+from ..auth.second_factor import forget_factors
 from ..auth.services import end_sessions_of
 from ..extensions import db
 from ..permissions import STAFF_ROLES
@@ -78,3 +79,10 @@ def disable_staff(user: User) -> int:
     ended = end_sessions_of(user.id)
     db.session.flush()
     return ended
+
+
+def reset_second_factor(user: User) -> None:
+    """A staff user who lost their passkey, app and recovery codes: the factors go, their
+    sessions end, and they enrol again after the next e-mail code. Flushes."""
+    forget_factors(user.id)
+    end_sessions_of(user.id)

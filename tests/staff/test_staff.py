@@ -90,3 +90,24 @@ def test_helpers_and_caseworkers_cannot_manage_staff(client, make_citizen):
     assert client.post("/staff/accounts", {"email": "x@example.org", "name": "X", "role": "admin"},
                        htmx=False).status_code == 403
     assert db.session.scalar(sa.select(User).where(User.email == "x@example.org")) is None
+
+
+def test_cli_reset_forgets_the_factors_and_ends_sessions(app, make_citizen):
+    from joblog_app.auth import second_factor
+
+    helper = make_citizen(role=Role.HELPER, email="lost@example.org", phone=None)
+    second_factor.new_recovery_codes(helper.id, "k")
+    token = auth.start_session(helper, timedelta(hours=1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["staff", "reset", "lost@example.org"])
+    assert result.exit_code == 0, result.output
+    assert not second_factor.factors_of(helper.id).enrolled
+    assert second_factor.factors_of(helper.id).recovery_codes_left == 0
+    assert auth.user_for_session(token, timedelta(days=1)) is None
+
+
+def test_seed_demo_prints_the_demo_staff(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "hanne@example.org" in result.output and "anna@example.org" in result.output
+    assert "localhost" in result.output
