@@ -93,6 +93,9 @@ def workspace(keep: bool = False) -> Iterator[Workspace]:
         # Prefixed so from_prefixed_env never reads it as a JSON number.
         "JOBLOG_SECRET_KEY": "bench-" + secrets.token_hex(32),
         "JOBLOG_CPR_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "JOBLOG_TOTP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "JOBLOG_WEBAUTHN_RP_ID": "127.0.0.1",
+        "JOBLOG_WEBAUTHN_ORIGIN": "http://127.0.0.1",
         "JOBLOG_DATABASE_URL": f"sqlite:///{db_file}",
         # Logins are real: the one-time code is read from gunicorn's log. Production refuses
         # that sender unless told so; this is a throw-away database of demo data.

@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine()
 
+    from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .core.errors import register_error_handlers
     from .core.views import bp as core_bp
@@ -58,10 +59,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, auth, citizens, home, progress, record, reminders
+    from . import activities, audit, auth, citizens, home, progress, record, reminders, staff
 
     auth.init_app(app)
     audit.init_app(app)
@@ -71,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     record.init_app(app)
     reminders.init_app(app)
     home.init_app(app)
+    staff.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

@@ -58,7 +58,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
     def seed_demo(if_empty: bool) -> None:
         """Create a demo municipality, citizens (one per language) and staff users."""
-        from .demo import DEMO_CITIZENS, has_users, seed
+        from .demo import DEMO_CITIZENS, DEMO_STAFF, has_users, seed
 
         if if_empty and has_users():
             click.echo("Demo data: the database already has users; nothing added.")
@@ -73,6 +73,12 @@ def register_cli(app: Flask) -> None:
         for citizen in DEMO_CITIZENS:
             click.echo(f"  {citizen.phone[3:]}  {citizen.name} ({citizen.language}, "
                        f"{citizen.group.value})")
+        click.echo("Log in as demo staff with one of these e-mails (code in this server's log).")
+        click.echo("On the first login you set up a second step: a passkey (open the app at")
+        click.echo("http://localhost:<port>, not 127.0.0.1: passkeys need a domain name) or an")
+        click.echo("authenticator app (scan the QR code). Lost it: flask staff reset <e-mail>.")
+        for name, email, role in DEMO_STAFF:
+            click.echo(f"  {email}  {name} ({role.value})")
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run each job once over what is due now, then stop.")

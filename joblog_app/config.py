@@ -51,6 +51,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 128 * 1024,
         "MAX_FORM_MEMORY_SIZE": 128 * 1024,
         "MAX_FORM_PARTS": 200,
+        # Staff sessions (ASVS 7.3): end after 30 idle minutes and 12 hours at most.
+        "STAFF_SESSION_HOURS": 12,
+        "STAFF_SESSION_IDLE_MINUTES": 30,
+        # Passkeys (WebAuthn): the site's domain and exact origin, e.g. joblog.kommune.dk and
+        # https://joblog.kommune.dk. Required in production; in development they follow the
+        # address the browser used (auth/second_factor_views.py).
+        "WEBAUTHN_RP_ID": "",
+        "WEBAUTHN_ORIGIN": "",
+        "WEBAUTHN_RP_NAME": "Min jobsøgning",
         "WTF_CSRF_TIME_LIMIT": None,  # the token is bound to the session, which expires itself
         # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none). Trusted for that
         # many hops, so login throttles see the citizen's address, not the proxy's.
@@ -134,6 +143,16 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         if env == "production":
             raise ConfigError("JOBLOG_CPR_KEY (a Fernet key) must be set in production.")
         app.config["CPR_KEY"] = instance_secret(app.instance_path, "cpr_key", _fernet_key)
+
+    if not app.config.get("TOTP_KEY"):
+        # Encrypts staff TOTP secrets at rest, as CPR_KEY does CPR numbers (its own key).
+        if env == "production":
+            raise ConfigError("JOBLOG_TOTP_KEY (a Fernet key) must be set in production.")
+        app.config["TOTP_KEY"] = instance_secret(app.instance_path, "totp_key", _fernet_key)
+
+    if env == "production" and not (app.config["WEBAUTHN_RP_ID"] and app.config["WEBAUTHN_ORIGIN"]):
+        raise ConfigError("JOBLOG_WEBAUTHN_RP_ID and JOBLOG_WEBAUTHN_ORIGIN (the site's domain and "
+                          "https origin, for staff passkeys) must be set in production.")
 
     sender = app.config["CODE_SENDER"]
     if sender not in ("log", "smtp"):

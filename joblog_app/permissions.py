@@ -23,16 +23,18 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, jsonify, make_response
+from flask import abort, current_app, jsonify, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from .auth.models import Role, User
+from .auth.sessions import second_factor_passed
 from .extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ACCESS_ATTRIBUTE = "joblog_access"
 PUBLIC = "public"
+STAFF_LOGIN = "staff_login"
 
 
 class Channel(enum.StrEnum):
@@ -50,15 +52,18 @@ class Permission(enum.StrEnum):
     CITIZEN_MANAGE = "citizen_manage"  # caseworker: requirement, CPR number, exemptions
     MUNICIPALITY_FIGURES = "municipality_figures"
     STAFF_ADMIN = "staff_admin"  # staff accounts, cafés, integration settings
+    OWN_STAFF_ACCOUNT = "own_staff_account"  # staff: their own passkeys, app, recovery codes
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.OWN_JOB_LOG}),
-    Role.HELPER: frozenset({Permission.CITIZEN_READ, Permission.CITIZEN_ASSIST}),
+    Role.HELPER: frozenset({Permission.CITIZEN_READ, Permission.CITIZEN_ASSIST,
+                            Permission.OWN_STAFF_ACCOUNT}),
     Role.CASEWORKER: frozenset({Permission.CITIZEN_READ, Permission.CITIZEN_ASSIST,
-                                Permission.CITIZEN_MANAGE, Permission.MUNICIPALITY_FIGURES}),
+                                Permission.CITIZEN_MANAGE, Permission.MUNICIPALITY_FIGURES,
+                                Permission.OWN_STAFF_ACCOUNT}),
     Role.ADMIN: frozenset({Permission.CITIZEN_READ, Permission.MUNICIPALITY_FIGURES,
-                           Permission.STAFF_ADMIN}),
+                           Permission.STAFF_ADMIN, Permission.OWN_STAFF_ACCOUNT}),
 }
 
 STAFF_ROLES = frozenset({Role.HELPER, Role.CASEWORKER, Role.ADMIN})
@@ -80,22 +85,50 @@ def public(view: F) -> F:
     return _declare(view, PUBLIC)
 
 
+def _to_second_factor() -> Any:
+    """A staff user whose session has not passed the second factor goes there first."""
+    current_app.logger.info("access before the second factor user=%s path=%s",
+                            current_user.id, request.path)
+    target = url_for("second_factor.start")
+    if request.headers.get("HX-Request") == "true":
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
 def requires(permission: Permission) -> Callable[[F], F]:
     """Only a logged-in user whose role has ``permission``: anonymous users are sent to the
-    login page (401 for htmx), others get 403."""
+    login page (401 for htmx), staff whose session has not passed its second factor to the
+    second factor, others get 403."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not second_factor_passed():
+                return _to_second_factor()
             if not has_permission(current_user, permission):
-                abort(403)
+                abort(403)  # logged by core/errors.py
             return view(*args, **kwargs)
 
         return _declare(wrapper, permission.value)  # type: ignore[arg-type]
 
     return decorate
+
+
+def requires_staff_login(view: F) -> F:
+    """The login's second step: a logged-in staff user, whether or not the session's second
+    factor has passed yet (anonymous: the login page; citizens: 403)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        if current_user.role not in STAFF_ROLES:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return _declare(wrapper, STAFF_LOGIN)  # type: ignore[arg-type]
 
 
 def requires_for_api(permission: Permission) -> Callable[[F], F]:
@@ -106,7 +139,8 @@ def requires_for_api(permission: Permission) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated or not has_permission(current_user, permission):
+            if not current_user.is_authenticated or not second_factor_passed() or \
+                    not has_permission(current_user, permission):
                 return make_response(jsonify(status="login"), 401)
             return view(*args, **kwargs)
 
@@ -117,8 +151,8 @@ def requires_for_api(permission: Permission) -> Callable[[F], F]:
 
 def can(permission: str) -> bool:
     """For templates: may the logged-in user do this? (``{% if can("own_job_log") %}``)"""
-    return bool(current_user.is_authenticated and has_permission(current_user,
-                                                                  Permission(permission)))
+    return bool(current_user.is_authenticated and second_factor_passed()
+                and has_permission(current_user, Permission(permission)))
 
 
 def declared_access(view: Callable[..., Any]) -> str | None:

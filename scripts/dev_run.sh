@@ -22,4 +22,5 @@ trap cleanup EXIT INT TERM
 pids+=($!)
 "$VENV/bin/flask" worker &
 pids+=($!)
+echo "Open http://localhost:$PORT (staff passkeys need the name localhost, not 127.0.0.1)."
 "$VENV/bin/flask" run --host 127.0.0.1 --port "$PORT"

@@ -1,4 +1,5 @@
-"""Municipalities, users, one-time login codes and server-side login sessions.
+"""Municipalities, users, one-time login codes, server-side login sessions, and the staff
+second factors (passkeys, a TOTP app, recovery codes).
 
 A municipality's settings live with the feature they are about (e.g. record/models.py)."""
 
@@ -124,5 +125,47 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Staff only: a staff session grants no staff permission until the second factor passed
+    # (or an identity provider vouched for one, see docs/operations.md).
+    second_factor_at: Mapped[datetime | None]
+    second_factor_failures: Mapped[int] = mapped_column(default=0)
+    # The pending WebAuthn challenge of this session (base64url), single use, short-lived.
+    webauthn_challenge: Mapped[str | None] = mapped_column(sa.String(128))
+    webauthn_challenge_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class StaffPasskey(db.Model):
+    """A WebAuthn credential of a staff user (the public key only; the private key never
+    leaves the authenticator)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class StaffTotp(db.Model):
+    """A staff user's TOTP app: the secret encrypted at rest; ``last_step`` refuses a code
+    used again within its 30-second step (replay)."""
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(sa.String(255))
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffRecoveryCode(db.Model):
+    """A one-time recovery code, stored as a keyed hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -103,15 +103,21 @@ def new_session_key() -> str:
 def find_citizen(raw_identifier: str) -> User | None:
     """The active citizen with this phone number or e-mail, or None."""
     try:
-        return _find_user(normalize_identifier(raw_identifier))
+        user = _find_user(normalize_identifier(raw_identifier))
     except LoginError:
         return None
+    return user if user is not None and user.role == Role.CITIZEN else None
 
 
 def _find_user(identifier: str) -> User | None:
+    """The active user who may receive a code at ``identifier``: a citizen by phone or
+    e-mail, a staff user by e-mail only (staff then pass a second factor, see
+    second_factor.py)."""
     column = User.email if "@" in identifier else User.phone
-    return db.session.scalar(
-        sa.select(User).where(column == identifier, User.is_active, User.role == Role.CITIZEN))
+    query = sa.select(User).where(column == identifier, User.is_active)
+    if "@" not in identifier:
+        query = query.where(User.role == Role.CITIZEN)
+    return db.session.scalar(query)
 
 
 def _count(model: type, *conditions: sa.ColumnElement[bool]) -> int:
@@ -236,10 +242,15 @@ def start_session(user: User, lifetime: timedelta, now: datetime | None = None) 
 
 SEEN_RESOLUTION = timedelta(minutes=5)
 
+# Staff sessions (ASVS 7.3.1-2): about 30 idle minutes, at most 12 hours (expires_at, set
+# at login); their visits are noted every minute so the idle limit stays close.
+STAFF_IDLE_LIMIT = timedelta(minutes=30)
+STAFF_SEEN_RESOLUTION = timedelta(minutes=1)
+
 # Runs on every request, so it is built once (SQLAlchemy then reuses its cache key and SQL)
-# and checks the session in SQL: one row, the user and what is needed to note the visit.
+# and checks the session in SQL: one row, the user and the session.
 _SESSION_USER = (
-    sa.select(User, LoginSession.id, LoginSession.last_seen_at)
+    sa.select(User, LoginSession)
     .join(LoginSession, LoginSession.user_id == User.id)
     .where(LoginSession.token_hash == sa.bindparam("token_hash", type_=sa.String),
            LoginSession.revoked_at.is_(None),
@@ -251,18 +262,42 @@ _SESSION_USER = (
 
 def user_for_session(token: str, idle_limit: timedelta, now: datetime | None = None) -> User | None:
     """The active user behind a session token, or None when it ended (logout), expired
-    (``expires_at``) or was idle for ``idle_limit``."""
+    (``expires_at``) or was idle for ``idle_limit`` (staff: ``STAFF_IDLE_LIMIT``)."""
+    found = session_for_token(token, idle_limit, now=now)
+    return found[0] if found else None
+
+
+def session_for_token(token: str, idle_limit: timedelta, staff_idle_limit: timedelta = STAFF_IDLE_LIMIT,
+                      now: datetime | None = None) -> tuple[User, LoginSession] | None:
+    """The active user and the live session row behind a token, or None (see
+    ``user_for_session``)."""
     now = now or utcnow()
     row = db.session.execute(_SESSION_USER, {"token_hash": _hash_token(token), "now": now,
                                              "idle_since": now - idle_limit}).first()
     if row is None:
         return None
-    user, session_id, last_seen_at = row
+    user, login_session = row
+    last_seen_at = login_session.last_seen_at
+    resolution = SEEN_RESOLUTION
+    if user.role != Role.CITIZEN:
+        if now - last_seen_at > staff_idle_limit:
+            return None
+        resolution = STAFF_SEEN_RESOLUTION
     # Write at most every few minutes: a write per request would halve throughput.
-    if now - last_seen_at > SEEN_RESOLUTION:
-        db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id)
+    if now - last_seen_at > resolution:
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == login_session.id)
                            .values(last_seen_at=now))
-    return user
+    return user, login_session
+
+
+def end_sessions_of(user_id: int, now: datetime | None = None) -> int:
+    """Revoke every live session of a user (disabling a staff user, ASVS 7.4.2). Flushes."""
+    result = db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 def end_session(token: str, now: datetime | None = None) -> None:

@@ -1,15 +1,20 @@
-"""Binds Flask-Login to the server-side ``LoginSession`` rows (route rules: permissions.py)."""
+"""Binds Flask-Login to the server-side ``LoginSession`` rows (route rules: permissions.py).
+
+Citizens keep long sessions on their own phone. Staff sessions end after
+``STAFF_SESSION_IDLE_MINUTES`` idle and ``STAFF_SESSION_HOURS`` at most, and grant staff
+permissions only once the session's second factor passed (auth/second_factor.py).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, redirect, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from ..extensions import login
 from . import services
-from .models import User
+from .models import LoginSession, Role, User
 
 SESSION_KEY = "sid"
 
@@ -22,12 +27,15 @@ def init_login(app: Flask) -> None:
         token = session.get(SESSION_KEY)
         if not token:
             return None
-        idle = timedelta(days=current_app.config["SESSION_IDLE_DAYS"])
-        user = services.user_for_session(token, idle)
-        if user is None or str(user.id) != user_id:
+        cfg = current_app.config
+        found = services.session_for_token(
+            token, timedelta(days=cfg["SESSION_IDLE_DAYS"]),
+            staff_idle_limit=timedelta(minutes=cfg["STAFF_SESSION_IDLE_MINUTES"]))
+        if found is None or str(found[0].id) != user_id:
             session.clear()
             return None
-        return user
+        g.login_session = found[1]
+        return found[0]
 
     @login.unauthorized_handler
     def unauthorized():  # type: ignore[no-untyped-def]
@@ -38,12 +46,39 @@ def init_login(app: Flask) -> None:
 
 
 def begin(user: User) -> None:
-    """A fresh session at login (ASVS 7.2.4): nothing from before survives."""
+    """A fresh session at login (ASVS 7.2.4): nothing from before survives.
+
+    This is also the seam for a production identity provider: call it once the provider
+    has vouched for the user (docs/operations.md); for staff, then
+    ``second_factor.vouched_by_provider`` when the provider's ``amr`` names a second factor.
+    """
     session.clear()
-    token = services.start_session(user, current_app.permanent_session_lifetime)
+    if user.role == Role.CITIZEN:
+        lifetime = current_app.permanent_session_lifetime
+    else:
+        lifetime = timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    token = services.start_session(user, lifetime)
     session.permanent = True
     session[SESSION_KEY] = token
     login_user(user)
+    g.login_session = services.session_for_token(token, lifetime)[1]  # type: ignore[index]
+
+
+def current_login_session() -> LoginSession | None:
+    """The live session row of this request's user (None when nobody is logged in)."""
+    if not current_user.is_authenticated:
+        return None
+    return g.get("login_session")
+
+
+def second_factor_passed() -> bool:
+    """Citizens need none; a staff session only once its second factor passed."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role == Role.CITIZEN:
+        return True
+    row = current_login_session()
+    return row is not None and row.second_factor_at is not None and row.revoked_at is None
 
 
 def end() -> None:

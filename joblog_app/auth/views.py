@@ -9,6 +9,7 @@ from .. import htmx
 from ..i18n import LANGUAGE_COOKIE
 from ..permissions import public
 from . import devices, jobs, services, sessions
+from .models import Role, User
 from .senders import CodeNotSent, sender_for
 
 bp = Blueprint("auth", __name__)
@@ -30,7 +31,7 @@ def _client_ip() -> str:
 @public
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
-        return redirect(url_for("home.home"))
+        return redirect(url_for(_landing(current_user)))
     return htmx.render("auth/login.html", "auth/_login_form.html", identifier="", error=None)
 
 
@@ -88,10 +89,15 @@ def verify_code():  # type: ignore[no-untyped-def]
                                     request.cookies.get(cookie_name))
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    resp = htmx.redirect_page(url_for("home.home"))
+    resp = htmx.redirect_page(url_for(_landing(user)))
     resp.set_cookie(cookie_name, device, max_age=devices.MAX_AGE_SECONDS, samesite="Lax",
                     secure=not current_app.config["IS_LOCAL"], httponly=True)
     return resp
+
+
+def _landing(user: User) -> str:
+    """Citizens land on their home; staff go on to their second factor (second_factor.py)."""
+    return "home.home" if user.role == Role.CITIZEN else "second_factor.start"
 
 
 @bp.post("/logout")

@@ -17,31 +17,53 @@ import sqlalchemy as sa
 from joblog_app.activities import services as activities
 from joblog_app.activities.models import ActivityKind
 from joblog_app.auth import services as auth
-from joblog_app.auth.models import Municipality, Role, User
+from joblog_app.auth.models import LoginSession, Municipality, Role, User
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
+from joblog_app.models_base import utcnow
 from joblog_app.permissions import declared_access
 from joblog_app.reminders.models import PushSubscription
 from tests.conftest import Client, acting
 
 USERS = ("anonymous", "citizen_a", "citizen_b", "helper", "caseworker", "admin",
-         "other_municipality_staff", "disabled_citizen")
+         "other_municipality_staff", "disabled_citizen", "staff_before_second_factor")
 STAFF = ("helper", "caseworker", "admin", "other_municipality_staff")
+# A staff user who passed the e-mail code but not yet the second factor: sent there first.
+SECOND_FACTOR = "second_factor"
 
 # Expected answers by kind of route. "login" = sent to the login page (302 to /login).
 OWN_PAGE = {"anonymous": "login", "citizen_a": 200, "citizen_b": 200,
-            **{s: 403 for s in STAFF}, "disabled_citizen": "login"}
+            **{s: 403 for s in STAFF}, "disabled_citizen": "login",
+            "staff_before_second_factor": SECOND_FACTOR}
 # A page or action about one of citizen A's entries: another citizen gets 404, no data.
 OWN_ENTRY = {**OWN_PAGE, "citizen_b": 404}
 OWN_ENTRY_CHANGE = {**OWN_ENTRY, "citizen_a": 303}  # done, then sent on (303 See Other)
 OWN_CREATE = {**OWN_PAGE, "citizen_a": 303, "citizen_b": 303}
 OWN_API = {"anonymous": 401, "citizen_a": 200, "citizen_b": 200, **{s: 401 for s in STAFF},
-           "disabled_citizen": 401}
+           "disabled_citizen": 401, "staff_before_second_factor": 401}
 OWN_API_CREATE = {**OWN_API, "citizen_a": 201, "citizen_b": 201}
 
 
 def anyone(status: int | str) -> dict[str, int | str]:
     return {user: status for user in USERS}
+
+
+def staff_only(status: int | str, *, admin_only: bool = False) -> dict[str, int | str]:
+    """Staff pages: every staff role (or administrators only), after the second factor."""
+    allowed = {"admin"} if admin_only else set(STAFF)
+    return {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
+            **{s: status if s in allowed else 403 for s in STAFF},
+            "disabled_citizen": "login", "staff_before_second_factor": SECOND_FACTOR}
+
+
+# The login's second step: any logged-in staff user (second factor passed or not).
+STAFF_LOGIN_STEP = {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
+                    "disabled_citizen": "login"}
+
+
+def login_step(status: int | str, before: int | str | None = None) -> dict[str, int | str]:
+    return {**STAFF_LOGIN_STEP, **{s: status for s in STAFF},
+            "staff_before_second_factor": status if before is None else before}
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,34 @@ MATRIX: dict[str, Route] = {
     "core.health": Route("GET", "/healthz", anyone(200)),
     "auth.login": Route("GET", "/login", {**anyone(302), "anonymous": 200,
                                           "disabled_citizen": 200}),
+    # The second factor (staff): enrolling more factors only after one has passed; the
+    # session of the user "before" has no factor yet, so enrolment is open to it.
+    "second_factor.start": Route("GET", "/login/second-factor", login_step(302, before=200)),
+    "second_factor.verify_app": Route("POST", "/login/second-factor/app", login_step(422),
+                                      {"code": "123456"}),
+    "second_factor.verify_recovery": Route("POST", "/login/second-factor/recovery",
+                                           login_step(422), {"code": "abcde-fghjk"}),
+    "second_factor.passkey_options": Route("POST", "/login/second-factor/passkey/options",
+                                           login_step(200), {}),
+    "second_factor.verify_passkey": Route("POST", "/login/second-factor/passkey",
+                                          login_step(422), {}),
+    "second_factor.enrol_passkey_options": Route(
+        "POST", "/login/second-factor/enrol/passkey/options", login_step(200), {}),
+    "second_factor.enrol_passkey": Route("POST", "/login/second-factor/enrol/passkey",
+                                         login_step(422), {}),
+    "second_factor.begin_app": Route("POST", "/login/second-factor/enrol/app", login_step(200),
+                                     {}),
+    # After begin_app above: a wrong code for the app being set up.
+    "second_factor.confirm_app": Route("POST", "/login/second-factor/enrol/app/confirm",
+                                       login_step(422), {"code": "123456"}),
+    "staff.home": Route("GET", "/staff", staff_only(200)),
+    "staff.recovery_codes": Route("POST", "/staff/recovery-codes", staff_only(200), {}),
+    "staff.accounts": Route("GET", "/staff/accounts", staff_only(200, admin_only=True)),
+    "staff.create_account": Route("POST", "/staff/accounts", staff_only(303, admin_only=True),
+                                  {"email": "new.person@example.org", "name": "Ny Person",
+                                   "role": "helper"}),
+    "staff.disable_account": Route("POST", "/staff/accounts/{colleague}/disable",
+                                   staff_only(303, admin_only=True), {}),
     "auth.request_code": Route("POST", "/login", anyone(303), {"identifier": "20999999"}),
     "auth.enter_code": Route("GET", "/login/code", anyone(302)),  # no login pending: back
     "auth.verify_code": Route("POST", "/login/code", anyone(303), {"code": "123456"}),
@@ -113,10 +163,13 @@ def test_every_route_declares_who_may_use_it(app):
     assert undeclared == [], "declare access with @public or @requires(Permission.X)"
 
 
-def _login_as(client, user: User) -> None:  # type: ignore[no-untyped-def]
-    """A server-side session as after a real login (staff log in this way until their own
-    login exists; citizens' code login is tested in tests/auth)."""
-    token = auth.start_session(user, timedelta(days=1))
+def _login_as(client, user: User, second_factor: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A server-side session as after a real login, for staff with the second factor passed
+    unless said (the real logins are tested in tests/auth)."""
+    token = auth.start_session(user, timedelta(hours=1))
+    if user.role != Role.CITIZEN and second_factor:
+        db.session.execute(sa.update(LoginSession).where(LoginSession.user_id == user.id)
+                           .values(second_factor_at=utcnow()))
     db.session.commit()
     with client.http.session_transaction() as session:
         session["sid"] = token
@@ -141,7 +194,18 @@ def _people(make_citizen) -> dict[str, User]:  # type: ignore[no-untyped-def]
     db.session.add(stranger)
     db.session.commit()
     people["other_municipality_staff"] = stranger
+    people["staff_before_second_factor"] = make_citizen(role=Role.CASEWORKER,
+                                                        email="new.staff@example.org")
     return people
+
+
+def _colleague(admin: User) -> User:
+    """A fresh helper in the administrator's municipality (the one disabled by the route)."""
+    colleague = User(name="Kollega", email=f"colleague-{uuid.uuid4().hex[:8]}@example.org",
+                     role=Role.HELPER, municipality_id=admin.municipality_id)
+    db.session.add(colleague)
+    db.session.commit()
+    return colleague
 
 
 def _entries_of(citizen: User) -> dict[str, int]:
@@ -187,16 +251,20 @@ def test_access_matrix(app, client, make_citizen, who):
         # A fresh browser and fresh entries per route: earlier routes log out or delete.
         client = Client(app.test_client(), client.outbox)
         if who != "anonymous":
-            _login_as(client, people[who])
+            _login_as(client, people[who], second_factor=who != "staff_before_second_factor")
         if who == "disabled_citizen":
             db.session.execute(sa.update(User).where(User.id == people[who].id)
                                .values(is_active=False))
             db.session.commit()
         ids = _entries_of(people["citizen_a"])
+        ids["colleague"] = _colleague(people["admin"]).id
         response = _answer(client, route, ids)
         expected = route.expected[who]
         got: int | str = response.status_code
-        if got == 302 and "/login" in response.headers.get("Location", "") and expected == "login":
+        location = response.headers.get("Location", "")
+        if got == 302 and location.endswith("/login/second-factor") and expected == SECOND_FACTOR:
+            got = SECOND_FACTOR
+        elif got == 302 and "/login" in location and expected == "login":
             got = "login"
         if got != expected:
             wrong.append(f"{endpoint} {route.method} {route.path}: {got}, expected {expected}")

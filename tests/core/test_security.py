@@ -34,6 +34,21 @@ def test_no_inline_script_in_pages(logged_in):
         assert "<script>" not in html and " on" + "click=" not in html
 
 
+# Production also needs the staff second factor's key and the passkeys' site (config.py).
+STAFF_SETTINGS = {"TOTP_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=",
+                  "WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGIN": "https://localhost"}
+
+
+def test_production_refuses_to_start_without_staff_second_factor_settings():
+    settings = {"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 32,
+                "CPR_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=", "CODE_SENDER": "smtp",
+                **STAFF_SETTINGS}
+    with pytest.raises(ConfigError, match="JOBLOG_TOTP_KEY"):
+        create_app({**settings, "TOTP_KEY": ""})
+    with pytest.raises(ConfigError, match="JOBLOG_WEBAUTHN_RP_ID"):
+        create_app({**settings, "WEBAUTHN_ORIGIN": ""})
+
+
 def test_production_refuses_to_start_without_a_secret(monkeypatch):
     monkeypatch.delenv("JOBLOG_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
@@ -42,7 +57,7 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
 
 def test_production_refuses_to_write_login_codes_to_the_log():
     settings = {"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 32,
-                "CPR_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA="}
+                "CPR_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=", **STAFF_SETTINGS}
     with pytest.raises(ConfigError, match="JOBLOG_CODE_SENDER"):
         create_app({**settings, "CODE_SENDER": "log"})
     with pytest.raises(ConfigError, match="log or smtp"):
@@ -54,7 +69,7 @@ def test_production_refuses_to_write_login_codes_to_the_log():
 
 def test_production_sets_hsts_and_host_cookie(database_url):
     app = make_app(database_url, ENV_NAME="production", CODE_SENDER="smtp",
-                   CPR_KEY="x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=")
+                   CPR_KEY="x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=", **STAFF_SETTINGS)
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     r = app.test_client().get("/login", base_url="https://localhost")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from joblog_app.auth.models import Role, User
+from joblog_app.auth.models import LoginSession, Role, User
 from joblog_app.extensions import db
+from joblog_app.models_base import utcnow
 from joblog_app.reminders import services
 from joblog_app.reminders.models import PushDelivery, PushSubscription, Reminder, ReminderSettings
 from tests.support.fake_push import DeviceKeys
@@ -41,10 +42,13 @@ def test_anonymous_is_sent_to_login(client, url):
 
 @pytest.mark.parametrize("url", ["/reminders", *POSTS])
 def test_staff_get_403(app, client, citizen, url):
-    """Staff cannot log in with citizen codes yet: a logged-in user becomes a helper."""
+    """A logged-in user becomes a helper who has passed the second factor."""
     client.login(citizen)
     with app.app_context():
         db.session.execute(sa.update(User).where(User.id == citizen.id).values(role=Role.HELPER))
+        # A staff session counts only once its second factor passed (auth/second_factor.py).
+        db.session.execute(sa.update(LoginSession).where(LoginSession.user_id == citizen.id)
+                           .values(second_factor_at=utcnow()))
         db.session.commit()
     r = client.get(url) if url == "/reminders" else client.post(url)
     if url == "/reminders/subscriptions":  # the JSON API answers as the sync API does
