@@ -45,7 +45,8 @@ CHROMIUM_FLAGS = [
 HOST = "127.0.0.1"
 # Demo citizens created by `flask seed-demo` (joblog_app/demo.py): local number → language.
 DEMO_PHONES = {"20000001": "da", "20000002": "uk", "20000003": "ar", "20000004": "en"}
-CODE_LINE = re.compile(r"login code for user #(\d+): (\d{6})")
+# "login code for +45••••0001 (user #4): 123456" (the phone or e-mail is masked)
+CODE_LINE = re.compile(r"login code for .*?\(user #(\d+)\): (\d{6})")
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -15,6 +15,7 @@ Needs pyinstrument in the venv (not a project dependency):
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
@@ -102,6 +103,14 @@ def add_entries(app: Any, n: int) -> None:
     c.log(f"added {n} applications for citizen {PHONE}")
 
 
+def _value(raw: str) -> Any:
+    """As Flask's ``from_prefixed_env`` reads a variable: JSON where it parses, else text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=300)
@@ -121,7 +130,7 @@ def main() -> int:
     from joblog_app.extensions import db
 
     with c.workspace() as ws:
-        app = create_app({k.removeprefix("JOBLOG_"): v for k, v in ws.env.items()
+        app = create_app({k.removeprefix("JOBLOG_"): _value(v) for k, v in ws.env.items()
                           if k.startswith("JOBLOG_")})
         statements: list[str] = []
         sql_time: dict[str, float] = {}
