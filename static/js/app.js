@@ -362,9 +362,15 @@
     });
   }
 
+  var renders = 0;
+
   function render() {
     if (!byId("queue")) { return Promise.resolve(); }
+    // Reads of the queue finish in any order: only the newest render may draw, or an older
+    // read (from before an entry was queued) would hide the entry it does not know yet.
+    var mineNumber = ++renders;
     return mine().then(function (entries) {
+      if (mineNumber !== renders) { return; }
       var section = byId("queue");
       var note = byId("queue-note");
       var list = byId("queue-list");
