@@ -7,6 +7,8 @@ from flask_login import current_user
 
 from .. import htmx
 from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
+from ..audit import services as audit
+from ..audit.presenter import ACTION_LABELS, ROLE_LABELS
 from ..core.clock import today
 from ..core.inputs import requested_month
 from ..permissions import Permission, requires
@@ -38,3 +40,12 @@ def print_month():  # type: ignore[no-untyped-def]
         kind_labels=KIND_LABELS, method_labels=METHOD_LABELS, status_labels=STATUS_LABELS,
         progress=overview.progress,
     )
+
+
+@bp.get("/access-log")
+@requires(Permission.OWN_JOB_LOG)
+def access_log():  # type: ignore[no-untyped-def]
+    """Who at the job centre has looked at the citizen's information, when and why (never
+    the staff member's name)."""
+    return htmx.render("home/access_log.html", look_ups=audit.citizen_log(current_user.id),
+                       action_labels=ACTION_LABELS, role_labels=ROLE_LABELS)

@@ -94,3 +94,21 @@ def test_rows_past_their_retention_are_deleted_by_the_worker_job(app, app_ctx, h
     assert [r.id for r in _rows()] == [kept.id]
     app.config["AUDIT_RETENTION_DAYS"] = 1
     assert delete_expired_job(lambda: False) == 1 and _rows() == []
+
+
+def test_the_citizen_reads_the_access_log_in_their_language(app, client, make_citizen, helper):
+    """The page lists when, what, which role, where and why; never the staff member's name,
+    and never another citizen's look-ups."""
+    citizen, other = make_citizen(language="uk"), make_citizen()
+    actor = Actor.of(helper, Channel.ASSISTED, purpose="Допомога з двома заявками")
+    audit.record(actor, AuditAction.CHANGE, citizen_id=citizen.id, unit="Jobcafé Nord")
+    audit.record(actor, AuditAction.READ, citizen_id=other.id, unit="Jobcafé Syd")
+    db.session.commit()
+    client.login(citizen)
+    html = client.get("/access-log").get_data(as_text=True)
+    assert "Змінили ваші дані" in html and "Jobcafé Nord" in html
+    assert "Допомога з двома заявками" in html
+    assert helper.name not in html and "Jobcafé Syd" not in html
+    client.login(other)
+    html = client.get("/access-log").get_data(as_text=True)
+    assert "Jobcafé Syd" in html and "Jobcafé Nord" not in html

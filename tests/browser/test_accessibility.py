@@ -116,6 +116,8 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("accessibility statement")
     page.goto("/install")
     check("install help")
+    page.goto("/access-log")
+    check("who has looked at your information")
     page.goto("/reminders")
     expect(page.locator("[data-push-offer]")).to_be_visible()  # this browser can get push
     check("reminder settings with the offer to turn them on")
@@ -177,7 +179,7 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("delete confirmation with hostile text")
 
     assert not phone.watch.dialogs, f"stored text ran as script: {phone.watch.dialogs}"
-    assert len(check.seen) == 33, check.seen
+    assert len(check.seen) == 34, check.seen
 
 
 def test_the_axe_check_itself_finds_violations(new_page):

@@ -138,6 +138,7 @@ MATRIX: dict[str, Route] = {
     "offline.install": Route("GET", "/install", anyone(200)),
     "offline.sync_session": Route("GET", "/sync/session", OWN_API),
     "offline.sync_entry": Route("POST", "/sync/entries", OWN_API_CREATE, json=True),
+    "home.access_log": Route("GET", "/access-log", OWN_PAGE),
     "reminders.settings": Route("GET", "/reminders", OWN_PAGE),
     "reminders.save_settings": Route("POST", "/reminders/settings", OWN_CREATE, {"follow_up": "on"}),
     "reminders.pause": Route("POST", "/reminders/pause", OWN_CREATE, {}),

@@ -1,0 +1,20 @@
+"""The words a citizen reads about a look-up of their data, in their language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .models import AuditAction
+
+ACTION_LABELS = {
+    AuditAction.READ: _l("Looked at your information"),
+    AuditAction.SEARCH: _l("Searched for you"),
+    AuditAction.CHANGE: _l("Changed your information"),
+    AuditAction.EXPORT: _l("Took your information out in a list"),
+    AuditAction.PAIRING: _l("Connected your phone"),
+}
+ROLE_LABELS = {
+    "helper": _l("Job café helper"),
+    "caseworker": _l("Caseworker"),
+    "admin": _l("Administrator"),
+}
