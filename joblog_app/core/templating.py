@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_date
 
 from .static_files import VERSION_LENGTH
@@ -20,9 +20,17 @@ def _static_hash(folder: str, filename: str) -> str:
 
 
 def static_url(filename: str) -> str:
-    """A URL that changes when the file does, so it can be cached for a long time."""
-    return url_for("static", filename=filename,
-                   v=_static_hash(current_app.static_folder or "", filename))
+    """A URL that changes when the file does, so it can be cached for a long time.
+
+    Every page asks for the same handful of files: the URL is built once per file and per
+    mount point (``script_root``) and kept, as the file's hash already is."""
+    key = (request.script_root, filename)
+    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault("joblog_static_urls", {})
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for("static", filename=filename,
+                                  v=_static_hash(current_app.static_folder or "", filename))
+    return url
 
 
 def day(value: date | None, fmt: str = "medium") -> str:
