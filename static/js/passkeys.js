@@ -48,24 +48,27 @@
     return o;
   }
 
-  function created(cred) {
+  // What the server reads of a credential: the same fields for both ceremonies, with the
+  // ceremony's own response fields.
+  function credential(cred, response) {
     var r = cred.response;
+    response.clientDataJSON = toB64url(r.clientDataJSON);
     return {id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
       authenticatorAttachment: cred.authenticatorAttachment || null,
       clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      response: {clientDataJSON: toB64url(r.clientDataJSON),
-        attestationObject: toB64url(r.attestationObject),
-        transports: r.getTransports ? r.getTransports() : []}};
+      response: response};
+  }
+
+  function created(cred) {
+    var r = cred.response;
+    return credential(cred, {attestationObject: toB64url(r.attestationObject),
+      transports: r.getTransports ? r.getTransports() : []});
   }
 
   function asserted(cred) {
     var r = cred.response;
-    return {id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || null,
-      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      response: {clientDataJSON: toB64url(r.clientDataJSON),
-        authenticatorData: toB64url(r.authenticatorData),
-        signature: toB64url(r.signature), userHandle: toB64url(r.userHandle)}};
+    return credential(cred, {authenticatorData: toB64url(r.authenticatorData),
+      signature: toB64url(r.signature), userHandle: toB64url(r.userHandle)});
   }
 
   function showError(button, message) {
