@@ -429,10 +429,11 @@
     Q.get(uuid).then(function (entry) {
       if (!entry) { return null; }
       if (action.getAttribute("data-action") === "remove") { return Q.remove(uuid); }
-      // Keep what the server has; send this one as a new entry with its own UUID.
-      return Q.remove(uuid).then(function () {
-        return Q.put({ uuid: newUuid(), owner: owner, kind: entry.kind, fields: entry.fields });
-      }).then(function () { return send(true); });
+      // Keep what the server has; send this one as a new entry with its own UUID. The new
+      // one goes in before the old one goes out, so the queue never looks empty meanwhile.
+      return Q.put({ uuid: newUuid(), owner: owner, kind: entry.kind, fields: entry.fields })
+        .then(function () { return Q.remove(uuid); })
+        .then(function () { return send(true); });
     }).then(render);
   });
 
