@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     """The login-code outbox is sent by a worker job, registered first: a citizen waiting
     for a code never waits behind a long relay backlog."""
     from ..worker import Job, register_job
-    from .jobs import send_codes_job
+    from .jobs import HousekeepingJob, send_codes_job
 
     register_job(app, Job("login-codes", send_codes_job))
+    register_job(app, Job("login-housekeeping", HousekeepingJob()))

@@ -4,7 +4,7 @@ and unknown identifiers look alike in content and in time (docs/operations.md)."
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
@@ -15,7 +15,7 @@ from ..models_base import utcnow
 from ..worker import Stopping
 from .models import LoginCodeOutbox
 from .senders import CodeNotSent, CodeSender, sender_for
-from .services import OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY, _find_user, _sealer, log
+from .services import OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY, _find_user, _sealer, delete_stale_login_rows, log
 
 
 def send_codes_job(stopping: Stopping) -> int:
@@ -70,3 +70,28 @@ def send_pending_codes(secret_key: str, sender_for: Callable[[str], CodeSender],
             sent += 1
         db.session.commit()
     return sent
+
+
+class HousekeepingJob:
+    """``login-housekeeping``: old login codes, wrong guesses and ended sessions go, a batch
+    per commit, at most once every ``every`` in one worker (nothing there is urgent)."""
+
+    def __init__(self, every: timedelta = timedelta(minutes=10)) -> None:
+        self.every = every
+        self.last_run: datetime | None = None
+
+    def __call__(self, stopping: Stopping) -> int:
+        now = utcnow()
+        if self.last_run is not None and now - self.last_run < self.every:
+            return 0
+        self.last_run = now
+        deleted = 0
+        while not stopping():
+            n = delete_stale_login_rows(now)
+            db.session.commit()
+            deleted += n
+            if n == 0:
+                break
+        if deleted:
+            log.info("old login rows deleted: %s", deleted)
+        return deleted

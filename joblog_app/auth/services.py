@@ -312,3 +312,32 @@ def end_session(token: str, now: datetime | None = None) -> None:
 def set_language(user: User, language: str) -> None:
     """The user's own language, for pages, messages and reminders. The request commits."""
     user.language = language
+
+
+# Login rows hold addresses and identifiers: kept only as long as a rule reads them (the
+# longest window above is an hour), plus a day to look into an incident; sessions a week
+# after they ended (logout, expiry), for the same reason.
+LOGIN_ROWS_KEPT = timedelta(days=1)
+ENDED_SESSIONS_KEPT = timedelta(days=7)
+
+
+def _delete_ids(model: type, where: sa.ColumnElement[bool], batch: int) -> int:
+    ids = sa.select(model.id).where(where).order_by(model.id).limit(batch).scalar_subquery()
+    result = db.session.execute(sa.delete(model).where(model.id.in_(ids))
+                                .execution_options(synchronize_session=False))
+    return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
+
+
+def delete_stale_login_rows(now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete up to ``batch`` old rows of each kind (codes with their unsent outbox rows,
+    wrong guesses, ended sessions); returns how many went. Flushes."""
+    now = now or utcnow()
+    old_code = LoginCode.created_at < now - LOGIN_ROWS_KEPT
+    deleted = _delete_ids(LoginCodeOutbox, LoginCodeOutbox.login_code_id.in_(
+        sa.select(LoginCode.id).where(old_code)), batch)
+    deleted += _delete_ids(LoginCode, old_code, batch)
+    deleted += _delete_ids(LoginFailure, LoginFailure.created_at < now - LOGIN_ROWS_KEPT, batch)
+    ended_before = now - ENDED_SESSIONS_KEPT
+    deleted += _delete_ids(LoginSession, sa.or_(LoginSession.expires_at < ended_before,
+                                                LoginSession.revoked_at < ended_before), batch)
+    return deleted

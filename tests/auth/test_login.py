@@ -325,6 +325,34 @@ def test_sessions_end_on_logout_idle_and_expiry(citizen):
     assert db.session.scalar(sa.select(LoginSession.revoked_at)) is not None
 
 
+def test_housekeeping_deletes_old_login_rows_and_keeps_what_rules_still_read(citizen):
+    """Codes and wrong guesses hold addresses: gone after a day; ended sessions after a
+    week; a live session, today's codes and an unsent fresh code stay."""
+    from joblog_app.auth.models import LoginFailure
+
+    now = utcnow()
+    old, fresh = Browser(Outbox()), Browser(Outbox())
+    services.request_code(citizen.phone, "10.0.0.9", old.key, SECRET, now=now - timedelta(days=2))
+    services.request_code("+4520000001", "10.0.0.9", fresh.key, SECRET, now=now - timedelta(hours=2))
+    db.session.add_all([LoginFailure(ip="10.0.0.9", identifier="x", created_at=now - timedelta(days=2)),
+                        LoginFailure(ip="10.0.0.9", identifier="y", created_at=now)])
+    live = services.start_session(citizen, timedelta(days=180), now=now - timedelta(days=30))
+    services.end_session(services.start_session(citizen, timedelta(days=1), now=now - timedelta(days=9)),
+                         now=now - timedelta(days=8))
+    services.start_session(citizen, timedelta(days=1), now=now - timedelta(days=10))  # expired
+    services.end_session(services.start_session(citizen, timedelta(days=1)), now=now)  # just ended
+    db.session.commit()
+
+    job = jobs.HousekeepingJob()
+    assert job(lambda: False) == 5  # the old code and its outbox row, a guess, two sessions
+    assert job(lambda: False) == 0  # not again within ten minutes
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(LoginCode.identifier)).all() == ["+4520000001"]
+    assert db.session.scalars(sa.select(LoginFailure.identifier)).all() == ["y"]
+    assert db.session.scalar(sa.select(sa.func.count(LoginSession.id))) == 2
+    assert services.user_for_session(live, timedelta(days=60)).id == citizen.id
+
+
 # -- views ------------------------------------------------------------------
 
 def test_login_flow_and_new_session(client, citizen, outbox):
