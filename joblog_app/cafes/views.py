@@ -340,7 +340,7 @@ def _pairing_refused(exc: services.PairingRefused) -> Response:
     status = 410 if exc.reason in ("used", "expired") else 404
     return Response(render_template(
         "cafes/refused.html", title=_("This code does not work"),
-        advice=_("A code works once, for two minutes. Ask the helper for a new one.")), status)
+        advice=_("A code works only once and only for a short time. Ask the helper for a new one.")), status)
 
 
 @bp.get("/pair/<token>")
