@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..activities.forms import clean_text
 from ..activities.models import Activity
@@ -26,7 +26,7 @@ from ..models_base import utcnow
 from ..permissions import Actor, Permission, has_permission
 from ..progress import services as progress
 from ..record.services import CitizenSync
-from .models import CAFE_LANGUAGES, Cafe, CafeSession, ChecklistItem, CheckIn, PairingCode
+from .models import CAFE_LANGUAGES, Cafe, CafeSession, CheckIn, ChecklistItem, PairingCode
 
 MAX_NAME, MAX_PLACE, MAX_ITEM, MAX_ITEMS, MAX_TERM = 120, 200, 80, 10, 60
 SEARCH_LIMIT = 10

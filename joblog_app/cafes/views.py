@@ -288,10 +288,13 @@ def pair_phone(session_id: int, check_in_id: int):  # type: ignore[no-untyped-de
 
 
 # --- The citizen's side -----------------------------------------------------------------
-def _checkin_refused() -> Response:
-    current_app.logger.warning("cafe check-in code refused path=%s", request.path)
-    return Response(render_template("cafes/refused.html", title=_("This check-in code does not work"),
-                                    advice=_("The job café session may be over. Ask a helper for today's code.")), 404)
+def _checkin_refused(token: str) -> Response:
+    # Never the code itself in the log: only the session id it claims.
+    current_app.logger.warning("cafe check-in code refused session=%s",
+                               token.partition(".")[0][:10])
+    return Response(render_template(
+        "cafes/refused.html", title=_("This check-in code does not work"),
+        advice=_("The job café session may be over. Ask a helper for today's code.")), 404)
 
 
 @bp.get("/checkin/<token>")
@@ -300,7 +303,7 @@ def checkin(token: str):  # type: ignore[no-untyped-def]
     """The page the café's QR code opens: log in first if need be, then one tap."""
     session = services.session_for_token(token[:100], _secret(), today())
     if session is None:
-        return _checkin_refused()
+        return _checkin_refused(token)
     if not current_user.is_authenticated:
         sessions.remember_next(url_for(".checkin", token=token))
         return redirect(url_for("auth.login"))
@@ -316,7 +319,7 @@ def checkin(token: str):  # type: ignore[no-untyped-def]
 def confirm_checkin(token: str):  # type: ignore[no-untyped-def]
     session = services.session_for_token(token[:100], _secret(), today())
     if session is None:
-        return _checkin_refused()
+        return _checkin_refused(token)
     services.check_in(session, current_user)
     flash(_("You are checked in at %(cafe)s.", cafe=session.cafe.name), "success")
     return redirect(url_for("home.home", _anchor="cafe-title"), 303)
