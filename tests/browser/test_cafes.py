@@ -78,7 +78,7 @@ def test_a_job_cafe_session(live, new_page, make_citizen, device):
     page.click("[data-passkey=register]")  # the passkey is this login's second step
     page.wait_for_url(base + "/staff")
 
-    page.click(f"a[href='/staff/sessions']")
+    page.click("a[href='/staff/sessions']")
     page.wait_for_url(base + "/staff/sessions")
     page.click(f"form[action='/staff/cafes/{cafe_id}/open'] button")
     page.wait_for_url(re.compile(r".*/staff/sessions/\d+$"))
