@@ -54,6 +54,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Staff sessions (ASVS 7.3): end after 30 idle minutes and 12 hours at most.
         "STAFF_SESSION_HOURS": 12,
         "STAFF_SESSION_IDLE_MINUTES": 30,
+        # A job café helper's one-time code that logs a citizen's phone in: seconds valid.
+        "CAFE_PAIRING_SECONDS": 120,
         # Passkeys (WebAuthn): the site's domain and exact origin, e.g. joblog.kommune.dk and
         # https://joblog.kommune.dk. Required in production; in development they follow the
         # address the browser used (auth/second_factor_views.py).

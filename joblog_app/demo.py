@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
@@ -22,6 +22,7 @@ from .activities.models import (
     RecordState,
 )
 from .auth.models import Municipality, Role, User
+from .cafes.models import Cafe
 from .citizens import cpr
 from .citizens.models import BenefitGroup
 from .citizens.services import new_profile
@@ -56,6 +57,11 @@ DEMO_STAFF = (
     ("Karsten Sagsbehandler", "karsten@example.org", Role.CASEWORKER),
     ("Anna Administrator", "anna@example.org", Role.ADMIN),
 )
+# (name, place, weekday 0 = Monday, opens, closes, languages spoken)
+DEMO_CAFES = (
+    ("Jobcafé Biblioteket", "Hovedbiblioteket, Torvet 1", 1, time(10), time(13), "da,uk,en"),
+    ("Jobcafé Borgerservice", "Borgerservice, Rådhuspladsen 2", 3, time(13), time(16), "da,ar"),
+)
 EMPLOYERS = ("Netto", "Rema 1000", "ISS Facility Services", "Arla Foods", "Novo Nordisk",
              "DSB", "Region Hovedstaden", "Bilka", "Føtex", "Danish Crown", "Coop", "Lidl")
 TITLES = ("Butiksmedarbejder", "Lagermedarbejder", "Rengøringsassistent", "Chauffør",
@@ -82,6 +88,11 @@ def seed(rng: random.Random | None = None) -> None:
         if db.session.scalar(sa.select(User).where(User.email == email)) is None:
             db.session.add(User(name=name, email=email, role=role, language="da",
                                 municipality_id=municipality.id))
+    for name, place, weekday, opens, closes, languages in DEMO_CAFES:
+        if db.session.scalar(sa.select(Cafe).where(Cafe.name == name)) is None:
+            db.session.add(Cafe(municipality_id=municipality.id, name=name, place=place,
+                                weekday=weekday, opens_at=opens, closes_at=closes,
+                                languages=languages))
     for demo in DEMO_CITIZENS:
         if db.session.scalar(sa.select(User).where(User.phone == demo.phone)) is not None:
             continue

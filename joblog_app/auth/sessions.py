@@ -17,6 +17,7 @@ from . import services
 from .models import LoginSession, Role, User
 
 SESSION_KEY = "sid"
+NEXT_KEY = "after_login"  # a local path to return to once logged in
 
 
 def init_login(app: Flask) -> None:
@@ -62,6 +63,18 @@ def begin(user: User) -> None:
     session[SESSION_KEY] = token
     login_user(user)
     g.login_session = services.session_for_token(token, lifetime)[1]  # type: ignore[index]
+
+
+def remember_next(path: str) -> None:
+    """Come back to ``path`` (a path on this site) after the login, e.g. a job café's
+    check-in opened before logging in. ``begin`` clears the session: the login takes it
+    first (``take_next``)."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        session[NEXT_KEY] = path[:300]
+
+
+def take_next() -> str | None:
+    return session.pop(NEXT_KEY, None)
 
 
 def current_login_session() -> LoginSession | None:

@@ -87,9 +87,11 @@ def verify_code():  # type: ignore[no-untyped-def]
     cookie_name = _device_cookie_name()
     device = services.device_cookie(identifier, current_app.secret_key,  # type: ignore[arg-type]
                                     request.cookies.get(cookie_name))
+    after = sessions.take_next()  # begin() clears the session
     sessions.begin(user)
     # The user's own language now applies: load the whole page so <html lang dir> follows.
-    resp = htmx.redirect_page(url_for(_landing(user)))
+    resp = htmx.redirect_page(after if after and user.role == Role.CITIZEN
+                              else url_for(_landing(user)))
     resp.set_cookie(cookie_name, device, max_age=devices.MAX_AGE_SECONDS, samesite="Lax",
                     secure=not current_app.config["IS_LOCAL"], httponly=True)
     return resp

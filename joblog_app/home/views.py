@@ -9,6 +9,8 @@ from .. import htmx
 from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
 from ..audit import services as audit
 from ..audit.presenter import ACTION_LABELS, ROLE_LABELS
+from ..cafes import services as cafes
+from ..cafes.presenter import item_words
 from ..core.clock import today
 from ..core.inputs import requested_month
 from ..permissions import Permission, requires
@@ -28,6 +30,7 @@ def home():  # type: ignore[no-untyped-def]
         follow_ups=screen.follow_ups, latest=screen.latest, sync=screen.sync,
         kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, today=day,
         push_key=public_key_from_config(current_app.config),
+        visit=cafes.todays_visit(current_user.id, day), visit_item_words=item_words,
     )
 
 

@@ -5,6 +5,8 @@ and a screenshot of the home screen per language in ``test-artifacts/``."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -79,6 +81,13 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("home")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"home-{lang}.png"), full_page=True)
+
+    cafe_visit(live, citizen.id, lang)
+    page.reload()
+    expect(page.locator("section.visit .check-item")).to_have_count(2)
+    check("home with a job café checklist")
+    page.locator("section.visit .check-item").first.click()
+    expect(page.locator("section.visit .check-item").first).to_have_attribute("aria-pressed", "true")
 
     follow_up = page.locator("a[href*='/then/coffee_meeting']").first.get_attribute("href")
 
@@ -179,7 +188,116 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("delete confirmation with hostile text")
 
     assert not phone.watch.dialogs, f"stored text ran as script: {phone.watch.dialogs}"
-    assert len(check.seen) == 34, check.seen
+    assert len(check.seen) == 35, check.seen
+
+
+def cafe_visit(live, citizen_id: int, lang: str) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
+    """A job café of the demo municipality with today's session, where the citizen is checked
+    in with a suggested and a typed checklist item: (session id, check-in id, check-in URL)."""
+    from flask import url_for
+
+    from joblog_app.auth.models import Municipality, Role, User
+    from joblog_app.cafes import services as cafes
+    from joblog_app.core.clock import today
+    from joblog_app.extensions import db
+    from joblog_app.permissions import Actor, Channel
+
+    with live.app.test_request_context(base_url=live.url), live.db():
+        municipality = db.session.query(Municipality).filter_by(code="999").one()
+        helper = db.session.query(User).filter_by(role=Role.HELPER,
+                                                  municipality_id=municipality.id).first()
+        cafe = cafes.create_cafe(municipality.id, {
+            "name": f"Jobcafé {lang}", "place": "Hovedbiblioteket", "weekday": "0",
+            "opens": "10:00", "closes": "13:00", "languages": ["da", lang]})
+        session = cafes.open_session(Actor.of(helper, Channel.ASSISTED), cafe, today())
+        row = cafes.check_in(session, db.session.get(User, citizen_id))
+        cafes.add_item(row, "applications_2")
+        cafes.add_item(row, "", f"{LONG_WORD[:40]} {EMOJI} {SCRIPT}"[:80])
+        url = url_for("cafes.checkin", token=cafes.checkin_token(session, live.app.secret_key))
+        db.session.commit()
+        return session.id, row.id, url
+
+
+def staff_page(live, new_page, role: str, lang: str):  # type: ignore[no-untyped-def]
+    """A browser logged in as a new staff user of the demo municipality whose session has
+    passed its second factor (the real login is tested in test_staff_login.py)."""
+    from datetime import timedelta
+
+    from joblog_app.auth import services as auth
+    from joblog_app.auth.models import LoginSession, Municipality, Role, User
+    from joblog_app.models_base import utcnow
+
+    with live.db() as session:
+        municipality = session.query(Municipality).filter_by(code="999").one()
+        user = User(name=f"Staff {role} {lang}", email=f"{role}-{lang}-{id(session)}@example.org",
+                    role=Role(role), language=lang, municipality_id=municipality.id)
+        session.add(user)
+        session.flush()
+        token = auth.start_session(user, timedelta(hours=1))
+        session.query(LoginSession).filter_by(user_id=user.id).update(
+            {"second_factor_at": utcnow()})
+        session.commit()
+        cookie = live.app.session_interface.get_signing_serializer(live.app).dumps(
+            {"sid": token, "_user_id": str(user.id), "_fresh": True})
+    phone = new_page(locale=LOCALES[lang], bypass_csp=True)
+    phone.page.context.add_cookies([{"name": live.app.config["SESSION_COOKIE_NAME"],
+                                     "value": cookie, "url": live.url}])
+    return phone
+
+
+@pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+def test_every_job_cafe_page_in_every_language(live, new_page, make_citizen, lang):
+    """The administrator's café pages, the helper's session pages and the citizen's check-in
+    and pairing pages: axe-core, lang/dir, reflow."""
+    admin = staff_page(live, new_page, "admin", lang)
+    page = admin.page
+    check = Checker(page, lang)
+    page.goto("/staff/cafes")
+    check("job cafés")
+    page.click("#cafe-form button[type=submit]")
+    expect(page.locator("#cafe-name")).to_have_attribute("aria-invalid", "true")
+    check("job cafés with an error")
+    page.goto(page.locator("a[href^='/staff/cafes/']").first.get_attribute("href"))
+    check("change a job café")
+
+    citizen = make_citizen(lang)
+    session_id, check_in_id, checkin_url = cafe_visit(live, citizen.id, lang)
+    helper = staff_page(live, new_page, "helper", lang)
+    page = helper.page
+    check.page = page
+    page.goto("/staff/sessions")
+    check("job cafés today")
+    page.goto(f"/staff/sessions/{session_id}?q=Browser")
+    expect(page.locator("article.visitor")).to_have_count(1)
+    expect(page.locator("ul.results li").first).to_be_visible()
+    check("session screen with a search")
+    page.locator("article.visitor details.more:not([open]) > summary").click()
+    page.evaluate("document.querySelector('article.visitor input[name=text]').maxLength = 200")
+    page.locator("article.visitor input[name=text]").fill("x" * 81)
+    page.locator("form.add-item button[type=submit]:not([name])").click()
+    expect(page.locator("article.visitor input[name=text]")).to_have_attribute("aria-invalid", "true")
+    check("session screen with a checklist error")
+    page.goto(f"/staff/sessions/{session_id}/qr")
+    check("check-in code on the whole screen")
+    page.goto(f"/staff/sessions/{session_id}")
+    page.locator("form[action$='/pair'] button").click()
+    expect(page.locator("[data-pair-url]")).to_be_attached()
+    pair_url = page.get_attribute("[data-pair-url]", "data-pair-url")
+    check("pairing code")
+
+    phone = new_page(locale=LOCALES[lang], bypass_csp=True)
+    page = phone.page
+    check.page = page
+    page.goto(pair_url.replace("localhost", "127.0.0.1"))
+    check("log in on this phone")
+    page.click("form[action*='/pair/'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    page.goto(checkin_url)
+    check("check in at the job café")
+    response = page.goto("/checkin/1.forged-code-forged-code-xx")
+    assert response.status == 404
+    check("a check-in code that does not work")
+    assert len(check.seen) == 11, check.seen
 
 
 def test_the_axe_check_itself_finds_violations(new_page):

@@ -56,6 +56,15 @@ def staff_only(status: int | str, *, admin_only: bool = False) -> dict[str, int 
             "disabled_citizen": "login", "staff_before_second_factor": SECOND_FACTOR}
 
 
+def assist_only(status: int | str) -> dict[str, int | str]:
+    """Job café sessions: helpers and caseworkers (not administrators); another
+    municipality's helper cannot see this one's café or session: 404."""
+    return {**staff_only(status), "admin": 403, "other_municipality_staff": 404}
+
+
+# A citizen-facing café page (the café's check-in code): citizens only, staff 403.
+CITIZEN_CAFE = {**OWN_PAGE, "staff_before_second_factor": 403}
+
 # The login's second step: any logged-in staff user (second factor passed or not).
 STAFF_LOGIN_STEP = {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
                     "disabled_citizen": "login"}
@@ -116,6 +125,36 @@ MATRIX: dict[str, Route] = {
                                    "role": "helper"}),
     "staff.disable_account": Route("POST", "/staff/accounts/{colleague}/disable",
                                    staff_only(303, admin_only=True), {}),
+    "cafes.cafes": Route("GET", "/staff/cafes", staff_only(200, admin_only=True)),
+    "cafes.create_cafe": Route("POST", "/staff/cafes", staff_only(303, admin_only=True),
+                               {"name": "Jobcafé Nord", "place": "Biblioteket", "weekday": "2",
+                                "opens": "10:00", "closes": "13:00", "languages": "uk"}),
+    "cafes.edit_cafe": Route("GET", "/staff/cafes/{cafe}", staff_only(200, admin_only=True)),
+    "cafes.update_cafe": Route("POST", "/staff/cafes/{cafe}", staff_only(303, admin_only=True),
+                               {"name": "Jobcafé Syd", "place": "Rådhuset", "weekday": "4",
+                                "opens": "09:00", "closes": "12:00", "languages": "ar"}),
+    "cafes.sessions_today": Route("GET", "/staff/sessions",
+                                  {**assist_only(200), "other_municipality_staff": 200}),
+    "cafes.open_session": Route("POST", "/staff/cafes/{cafe}/open", assist_only(303), {}),
+    "cafes.session": Route("GET", "/staff/sessions/{cafe_session}", assist_only(200)),
+    "cafes.session_qr": Route("GET", "/staff/sessions/{cafe_session}/qr", assist_only(200)),
+    "cafes.close_session": Route("POST", "/staff/sessions/{cafe_session}/close",
+                                 assist_only(303), {}),
+    "cafes.check_in_citizen": Route("POST", "/staff/sessions/{cafe_session}/check-ins",
+                                    assist_only(303), {"citizen_id": "{citizen_b}"}),
+    "cafes.add_item": Route("POST", "/staff/sessions/{cafe_session}/check-ins/{check_in}/items",
+                            assist_only(303), {"suggestion": "cv"}),
+    "cafes.tick_item": Route("POST", "/staff/sessions/{cafe_session}/items/{item}",
+                             assist_only(303), {"done": "1"}),
+    "cafes.pair_phone": Route("POST", "/staff/sessions/{cafe_session}/check-ins/{check_in}/pair",
+                              assist_only(200), {}),
+    "cafes.checkin": Route("GET", "/checkin/{checkin_token}", CITIZEN_CAFE),
+    "cafes.confirm_checkin": Route("POST", "/checkin/{checkin_token}", OWN_CREATE, {}),
+    "cafes.tick_own_item": Route("POST", "/checkin/items/{item}", OWN_ENTRY_CHANGE,
+                                 {"done": "1"}),
+    # A pairing code logs in whoever opens it (the helper checked who they are in person).
+    "cafes.pair": Route("GET", "/pair/{pair_token}", anyone(200)),
+    "cafes.redeem_pairing": Route("POST", "/pair/{pair_token}", anyone(303), {}),
     "auth.request_code": Route("POST", "/login", anyone(303), {"identifier": "20999999"}),
     "auth.enter_code": Route("GET", "/login/code", anyone(302)),  # no login pending: back
     "auth.verify_code": Route("POST", "/login/code", anyone(303), {"code": "123456"}),
@@ -233,6 +272,28 @@ def _entries_of(citizen: User) -> dict[str, int]:
     return ids
 
 
+def _cafe_of(citizen: User, helper: User, other: User) -> dict[str, int | str]:
+    """A café of the citizen's municipality with today's open session, where the citizen
+    is checked in with one checklist item, and a fresh pairing code for them."""
+    from flask import current_app
+
+    from joblog_app.cafes import services as cafes
+    from joblog_app.permissions import Channel
+
+    actor = acting(helper, Channel.ASSISTED)
+    cafe = cafes.create_cafe(citizen.municipality_id, {
+        "name": "Jobcafé Matrix", "place": "Biblioteket", "weekday": "0", "opens": "10:00",
+        "closes": "12:00", "languages": ["da", "uk"]})
+    session = cafes.open_session(actor, cafe, today())
+    check_in = cafes.check_in(session, citizen)
+    item = cafes.add_item(check_in, "cv")
+    token = cafes.create_pairing(actor, session, citizen, timedelta(minutes=2))
+    db.session.commit()
+    return {"cafe": cafe.id, "cafe_session": session.id, "check_in": check_in.id,
+            "item": item.id, "pair_token": token, "citizen_b": other.id,
+            "checkin_token": cafes.checkin_token(session, current_app.secret_key)}
+
+
 def _answer(client, route: Route, ids: dict[str, int]):  # type: ignore[no-untyped-def]
     path = route.path.format(**ids)
     if route.method == "GET":
@@ -241,7 +302,8 @@ def _answer(client, route: Route, ids: dict[str, int]):  # type: ignore[no-untyp
         body = {"kind": "application", "client_uuid": str(uuid.uuid4()),
                 "fields": {k: v for k, v in _application_form().items() if k != "client_uuid"}}
         return client.http.post(path, json=body, headers={"X-CSRFToken": client.csrf_token()})
-    return client.post(path, dict(route.form or {}), htmx=False)
+    form = {k: v.format(**ids) for k, v in (route.form or {}).items()}
+    return client.post(path, form, htmx=False)
 
 
 @pytest.mark.parametrize("who", USERS)
@@ -259,6 +321,7 @@ def test_access_matrix(app, client, make_citizen, who):
             db.session.commit()
         ids = _entries_of(people["citizen_a"])
         ids["colleague"] = _colleague(people["admin"]).id
+        ids.update(_cafe_of(people["citizen_a"], people["helper"], people["citizen_b"]))
         response = _answer(client, route, ids)
         expected = route.expected[who]
         got: int | str = response.status_code

@@ -88,8 +88,9 @@ def test_home_lists_follow_ups_and_record_summary(client, make_citizen):
     assert "Light green: good start. Keep going." in html  # 1 job search this month
 
 
-def test_home_is_three_statements(client, citizen):
-    """The login session, the counts and the three lists (see activities/queries.py)."""
+def test_home_is_four_statements(client, citizen):
+    """The login session, the counts, the three lists (see activities/queries.py) and
+    today's job café visit (cafes/services.py, todays_visit)."""
     _entries(citizen)
     client.login(citizen)
     client.get("/")
@@ -103,7 +104,7 @@ def test_home_is_three_statements(client, citizen):
         assert client.get("/").status_code == 200
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", note)
-    assert len(statements) == 3, statements
+    assert len(statements) == 4, statements
 
 
 def test_session_cookie_is_sent_when_the_session_changes_only(client, citizen):
