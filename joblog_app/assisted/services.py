@@ -181,10 +181,16 @@ def save_entry(actor: Actor, citizen: User, kind: ActivityKind, data: dict[str, 
                                       client_uuid=client_uuid)
 
 
+def search_term(raw: str) -> str:
+    """What was searched for, as it is matched and logged: no control characters, one space
+    between words, at most ``MAX_TERM`` characters."""
+    return " ".join(clean_text((raw or "")[:MAX_TERM * 4], multiline=False).split())[:MAX_TERM]
+
+
 def find_citizens(municipality_id: int, term: str, limit: int = 20) -> list[User]:
     """Active citizens of the municipality whose name, e-mail or phone number contains
     ``term`` (at least two characters; a phone number by its digits)."""
-    term = " ".join(clean_text(term or "", multiline=False).split())[:MAX_TERM]
+    term = search_term(term)
     if len(term) < 2:
         return []
     like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -59,7 +59,7 @@ def _kind(value: str) -> ActivityKind:
 @bp.get("/staff/citizens")
 @requires(Permission.CITIZEN_ASSIST)
 def find():  # type: ignore[no-untyped-def]
-    term = " ".join(request.args.get("q", "")[:services.MAX_TERM].split())
+    term = services.search_term(request.args.get("q", ""))
     found = None
     if term:
         audit.record(_actor(services.PURPOSE_FIND), AuditAction.SEARCH, search_term=term)
