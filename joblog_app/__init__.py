@@ -63,7 +63,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, auth, cafes, citizens, home, progress, record, reminders, staff
+    from . import (
+        activities,
+        assisted,
+        audit,
+        auth,
+        cafes,
+        citizens,
+        home,
+        progress,
+        record,
+        reminders,
+        staff,
+    )
 
     auth.init_app(app)
     audit.init_app(app)
@@ -75,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     home.init_app(app)
     staff.init_app(app)
     cafes.init_app(app)
+    assisted.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login
@@ -85,6 +98,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .permissions import can
 
     app.jinja_env.globals["can"] = can
+    from flask_babel import lazy_gettext, lazy_ngettext
+
+    # Lazy strings for i18n.bilingual, which evaluates them in two languages (extracted
+    # as keywords by `flask translate update`).
+    app.jinja_env.globals.update(bilingual=i18n.bilingual, _l=lazy_gettext, _ln=lazy_ngettext)
     init_templating(app)
     app.after_request(htmx.add_vary)
     app.after_request(i18n.add_content_language)

@@ -114,7 +114,7 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(
                     f"no {lang} catalog: restore it from git rather than `pybabel init`, whose "
                     f"plural order depends on the Babel version (docs/translations.md)")
-        _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "_plural_forms:2,3",
+        _babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "_ln:1,2", "-k", "_plural_forms:2,3",
                "--no-location", "--sort-output",
                "-o", "translations/messages.pot", ".")
         for lang in LANGUAGES:

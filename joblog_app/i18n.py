@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale, get_translations
+from flask_babel import force_locale, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .config import LANGUAGES, RTL_LANGUAGES
 
@@ -85,3 +85,28 @@ def add_content_language(response):  # type: ignore[no-untyped-def]
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Language", current_language())
     return response
+
+
+def bilingual(text: Any, second: str | None = None, optional: Any = None) -> Markup:
+    """``text`` (a lazy string, e.g. a form label) in the page's language and, when
+    ``second`` is another language, in that language on its own line beneath it, marked with
+    its ``lang`` and ``dir`` so Arabic inside a Danish page (or Danish inside an Arabic one)
+    is isolated and reads in its own direction. Without ``second``: just the text, escaped.
+    ``optional``: a lazy "(optional)" kept on each line, after the text it belongs to.
+
+    For one screen read by two people (a helper and the citizen, issue 11). A lazy string is
+    evaluated once per language; its placeholders (also lazy) follow the language too."""
+
+    def line() -> Markup:
+        if optional is None:
+            return escape(str(text))
+        return Markup('{} <span class="optional">{}</span>').format(str(text), str(optional))
+
+    first = line()
+    if not second or second not in LANGUAGES or second == current_language():
+        return first
+    with force_locale(second):
+        other = line()
+    return Markup('{first}<span class="in-second-language" lang="{lang}" dir="{dir}">'
+                  '{other}</span>').format(first=first, lang=second, dir=text_direction(second),
+                                           other=other)

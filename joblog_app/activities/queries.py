@@ -26,7 +26,7 @@ _a = Activity.__table__.c
 ROW_COLUMNS = (
     _a.id, _a.kind, _a.title, _a.organisation, _a.person, _a.description, _a.occurred_on,
     _a.deadline, _a.status, _a.converted_to_id, _a.follow_up_on, _a.record_state,
-    _a.record_attempts, _a.record_synced_at, _a.record_error, _a.created_at,
+    _a.record_attempts, _a.record_synced_at, _a.record_error, _a.created_at, _a.channel,
 )
 PLANNED, FOLLOW_UPS, LATEST = 0, 1, 2
 

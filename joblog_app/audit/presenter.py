@@ -18,3 +18,9 @@ ROLE_LABELS = {
     "caseworker": _l("Caseworker"),
     "admin": _l("Administrator"),
 }
+# The purposes staff features write (assisted/services.py), in the citizen's words; any
+# other purpose is shown as written.
+PURPOSE_LABELS = {
+    "assisted_registration": _l("Help to register your job search"),
+    "find_citizen": _l("Finding you to help you"),
+}

@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import htmx
 from ..activities.forms import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
 from ..audit import services as audit
-from ..audit.presenter import ACTION_LABELS, ROLE_LABELS
+from ..audit.presenter import ACTION_LABELS, PURPOSE_LABELS, ROLE_LABELS
 from ..cafes import services as cafes
 from ..cafes.presenter import item_words
 from ..core.clock import today
@@ -51,4 +51,5 @@ def access_log():  # type: ignore[no-untyped-def]
     """Who at the job centre has looked at the citizen's information, when and why (never
     the staff member's name)."""
     return htmx.render("home/access_log.html", look_ups=audit.citizen_log(current_user.id),
-                       action_labels=ACTION_LABELS, role_labels=ROLE_LABELS)
+                       action_labels=ACTION_LABELS, role_labels=ROLE_LABELS,
+                       purpose_labels=PURPOSE_LABELS)

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ..activities.models import Activity, RecordState
+from ..activities.models import Activity, Channel, RecordState
 from ..auth.models import Municipality, User
 from ..citizens import services as citizens
 from ..extensions import db
@@ -130,6 +130,12 @@ def claim(batch_size: int, lease: timedelta) -> tuple[str, list[int]]:
     return token, ids
 
 
+def entered_by_staff(activity: Activity) -> bool:
+    """The record hears who entered an entry: staff for an assisted one (a helper at the job
+    café, under a recorded request), and for any entry someone else made for the citizen."""
+    return activity.channel == Channel.ASSISTED or activity.entered_by_id != activity.citizen_id
+
+
 def _plan(activity: Activity, gateway: RecordGateway | None
           ) -> Delivery | tuple[RecordState, str | None]:
     """What to send for this activity, or the state it should rest in without sending."""
@@ -151,7 +157,7 @@ def _plan(activity: Activity, gateway: RecordGateway | None
     if activity.deleted_at is not None:
         return Delivery(op=Op.CANCEL, request_id=str(uuid5(activity.client_uuid, "cancel")),
                         record_id=activity.record_id, body=None, **base)
-    body = entry_body(activity, municipality.code, activity.entered_by_id != activity.citizen_id)
+    body = entry_body(activity, municipality.code, entered_by_staff(activity))
     if activity.record_id is None:
         return Delivery(op=Op.CREATE, request_id=create_id, record_id=None, body=body, **base)
     version_id = str(uuid5(activity.client_uuid, f"update-{activity.content_version}"))

@@ -127,6 +127,8 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("install help")
     page.goto("/access-log")
     check("who has looked at your information")
+    page.goto("/assistance")
+    check("help from the job centre (the citizen's requests)")
     page.goto("/reminders")
     expect(page.locator("[data-push-offer]")).to_be_visible()  # this browser can get push
     check("reminder settings with the offer to turn them on")
@@ -188,7 +190,7 @@ def test_every_page_in_every_language(live, new_page, lang):
     check("delete confirmation with hostile text")
 
     assert not phone.watch.dialogs, f"stored text ran as script: {phone.watch.dialogs}"
-    assert len(check.seen) == 35, check.seen
+    assert len(check.seen) == 36, check.seen
 
 
 def cafe_visit(live, citizen_id: int, lang: str) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
@@ -334,3 +336,34 @@ def test_the_reflow_check_itself(new_page):
                      + "Tilgængelighedserklæring" * 1 + " Netværk</p></body></html>")
     with pytest.raises(AssertionError, match=r"text-spacing override|200% text"):
         assert_reflows(page, "a nowrap line that only fits with normal spacing")
+
+
+@pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+def test_assisted_registration_pages_in_every_language(live, new_page, make_citizen, lang):
+    """The helper's pages of assisted registration (issue 11), the form in two languages: the
+    helper's ``lang`` with the citizen's beneath (Arabic, or Danish for an Arabic helper)."""
+    from .test_assisted import helper_logs_in
+
+    citizen = make_citizen("da" if lang == "ar" else "ar")
+    _phone, page, base = helper_logs_in(live, new_page, language=lang, bypass_csp=True)
+    check = Checker(page, lang)
+    page.goto(f"{base}/staff/citizens?q={citizen.local_number}")
+    check("find a citizen, with a result")
+    page.click(f"a[href='/staff/citizens/{citizen.id}/assist']")
+    check("assist page without a request")
+    page.click("#request-form button[type=submit]")  # not confirmed: an error
+    expect(page.locator("#asked")).to_have_attribute("aria-invalid", "true")
+    check("assist page, request with an error")
+    page.check("#asked")
+    page.click("#request-form button[type=submit]")
+    expect(page.locator("#request-title")).to_be_visible()
+    page.click("#request-title ~ details > summary")
+    check("assist page with a request, renew open")
+    page.click("a.big-button[href$='/new/application']")
+    open_details(page)
+    check("assisted form in two languages")
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator("#f-organisation")).to_have_attribute("aria-invalid", "true")
+    open_details(page)
+    check("assisted form in two languages with errors")
+    assert len(check.seen) == 6, check.seen

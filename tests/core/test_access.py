@@ -70,6 +70,12 @@ STAFF_LOGIN_STEP = {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
                     "disabled_citizen": "login"}
 
 
+def assist_only(status: int | str, other: int | str = 404) -> dict[str, int | str]:
+    """Assisted registration: helpers and caseworkers (not administrators); staff of another
+    municipality get ``other`` (404 for a citizen who is not theirs, nothing revealed)."""
+    return {**staff_only(status), "admin": 403, "other_municipality_staff": other}
+
+
 def login_step(status: int | str, before: int | str | None = None) -> dict[str, int | str]:
     return {**STAFF_LOGIN_STEP, **{s: status for s in STAFF},
             "staff_before_second_factor": status if before is None else before}
@@ -82,6 +88,8 @@ class Route:
     expected: dict[str, int | str]
     form: dict[str, str] | None = None
     json: bool = False
+    # Staff who may see citizen A's entries here (helpers and caseworkers, under a request).
+    staff_may_see: bool = False
 
 
 def _application_form() -> dict[str, str]:
@@ -186,6 +194,23 @@ MATRIX: dict[str, Route] = {
     # The body sent is an entry, not a subscription: a citizen gets the 422 that explains it.
     "reminders.subscribe": Route("POST", "/reminders/subscriptions",
                                  {**OWN_API, "citizen_a": 422, "citizen_b": 422}, json=True),
+    # Assisted registration: {citizen_a} has an active request (recorded per route below),
+    # {citizen_b} none, until the helper records one.
+    "assisted.find": Route("GET", "/staff/citizens?q=Citizen", assist_only(200, other=200)),
+    "assisted.start": Route("GET", "/staff/citizens/{citizen_a}/assist", assist_only(200),
+                            staff_may_see=True),
+    "assisted.record_request": Route("POST", "/staff/citizens/{citizen_b}/assist/request",
+                                     assist_only(303), {"basis": "il_26a_6", "asked": "1"}),
+    "assisted.renew_request": Route("POST", "/staff/citizens/{citizen_a}/assist/renew",
+                                    assist_only(303), {"asked": "1"}),
+    "assisted.end_request": Route("POST", "/staff/citizens/{citizen_a}/assist/end",
+                                  assist_only(303), {}),
+    "assisted.new_entry": Route("GET", "/staff/citizens/{citizen_a}/new/application",
+                                assist_only(200), staff_may_see=True),
+    "assisted.create_entry": Route("POST", "/staff/citizens/{citizen_a}/new/application",
+                                   assist_only(303), _application_form()),
+    "assisted.mine": Route("GET", "/assistance", OWN_PAGE),
+    "assisted.withdraw": Route("POST", "/assistance/withdraw", OWN_CREATE, {}),
     "reminders.delete_device": Route("POST", "/reminders/subscriptions/{device}/delete",
                                      OWN_ENTRY_CHANGE, {}),
 }
@@ -294,6 +319,18 @@ def _cafe_of(citizen: User, helper: User, other: User) -> dict[str, int | str]:
             "checkin_token": cafes.checkin_token(session, current_app.secret_key)}
 
 
+def _under_request(citizen: User, helper: User) -> dict[str, int]:
+    """Citizen A under an active request (recorded again when a route ended it)."""
+    from joblog_app.assisted import services as assisted
+    from joblog_app.permissions import Actor, Channel
+
+    if assisted.active_request(citizen.id, today()) is None:
+        assisted.record_request(Actor.of(helper, Channel.ASSISTED), citizen, basis="il_26a_6",
+                                asked=True, today=today())
+        db.session.commit()
+    return {"citizen_a": citizen.id}
+
+
 def _answer(client, route: Route, ids: dict[str, int]):  # type: ignore[no-untyped-def]
     path = route.path.format(**ids)
     if route.method == "GET":
@@ -322,6 +359,7 @@ def test_access_matrix(app, client, make_citizen, who):
         ids = _entries_of(people["citizen_a"])
         ids["colleague"] = _colleague(people["admin"]).id
         ids.update(_cafe_of(people["citizen_a"], people["helper"], people["citizen_b"]))
+        ids |= _under_request(people["citizen_a"], people["helper"])
         response = _answer(client, route, ids)
         expected = route.expected[who]
         got: int | str = response.status_code
@@ -332,7 +370,8 @@ def test_access_matrix(app, client, make_citizen, who):
             got = "login"
         if got != expected:
             wrong.append(f"{endpoint} {route.method} {route.path}: {got}, expected {expected}")
-        if who != "citizen_a" and "{" in route.path:
+        if who != "citizen_a" and "{" in route.path and not (
+                route.staff_may_see and who in ("helper", "caseworker")):
             assert "Hemmelig" not in response.get_data(as_text=True), endpoint
     assert wrong == [], "\n".join(wrong)
 
