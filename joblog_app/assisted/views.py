@@ -20,6 +20,7 @@ from ..activities.models import ActivityKind
 from ..audit import services as audit
 from ..audit.models import AuditAction
 from ..auth.models import User
+from ..cafes import services as cafes
 from ..core.clock import today
 from ..i18n import bilingual, current_language
 from ..permissions import Actor, Channel, Permission, citizen_for, current_actor, requires
@@ -40,7 +41,9 @@ def _actor(purpose: str = services.PURPOSE_ASSIST) -> Actor:
 
 
 def _citizen(citizen_id: int, action: str) -> User:
-    return citizen_for(_actor(), citizen_id, action)
+    """The citizen, audited under the job café where they are checked in today (if any)."""
+    unit = cafes.cafe_today(citizen_id, current_user.municipality_id, today())
+    return citizen_for(_actor(), citizen_id, action, unit=unit)
 
 
 def _second(citizen: User) -> str | None:

@@ -311,6 +311,17 @@ def todays_visit(citizen_id: int, day: date) -> TodaysVisit | None:
     return TodaysVisit(row.name, items_of([row.id])[row.id])
 
 
+def cafe_today(citizen_id: int, municipality_id: int, day: date) -> str | None:
+    """The name of the job café of ``municipality_id`` where the citizen is checked in
+    today, or None: the unit a helper's look-up or change is logged under."""
+    return db.session.scalar(
+        sa.select(Cafe.name).join(CafeSession, CafeSession.cafe_id == Cafe.id)
+        .join(CheckIn, CheckIn.session_id == CafeSession.id)
+        .where(CheckIn.citizen_id == citizen_id, CafeSession.day == day,
+               Cafe.municipality_id == municipality_id)
+        .order_by(CheckIn.id.desc()).limit(1))
+
+
 # --- Pairing a phone --------------------------------------------------------------------
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

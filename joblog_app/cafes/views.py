@@ -179,9 +179,7 @@ def _session_page(session: CafeSession, status: int = 200,
         term=term, found=found, here=here, checkin_url=url, qr=_qr(url) if url else None,
         item_error=item_error, suggestions=presenter.SUGGESTION_WORDS,
         status_words=presenter.status_words, waiting_words=presenter.waiting_words,
-        item_words=presenter.item_words, language_word=presenter.language_word,
-        assist_endpoint="assisted.start" if "assisted.start" in current_app.view_functions
-        else None), status)
+        item_words=presenter.item_words, language_word=presenter.language_word), status)
 
 
 @bp.get("/staff/sessions/<int:session_id>")

@@ -56,12 +56,6 @@ def staff_only(status: int | str, *, admin_only: bool = False) -> dict[str, int 
             "disabled_citizen": "login", "staff_before_second_factor": SECOND_FACTOR}
 
 
-def assist_only(status: int | str) -> dict[str, int | str]:
-    """Job café sessions: helpers and caseworkers (not administrators); another
-    municipality's helper cannot see this one's café or session: 404."""
-    return {**staff_only(status), "admin": 403, "other_municipality_staff": 404}
-
-
 # A citizen-facing café page (the café's check-in code): citizens only, staff 403.
 CITIZEN_CAFE = {**OWN_PAGE, "staff_before_second_factor": 403}
 
@@ -71,8 +65,9 @@ STAFF_LOGIN_STEP = {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
 
 
 def assist_only(status: int | str, other: int | str = 404) -> dict[str, int | str]:
-    """Assisted registration: helpers and caseworkers (not administrators); staff of another
-    municipality get ``other`` (404 for a citizen who is not theirs, nothing revealed)."""
+    """Job café sessions and assisted registration: helpers and caseworkers (not
+    administrators); staff of another municipality get ``other`` (404 for a café, session or
+    citizen that is not theirs: nothing revealed)."""
     return {**staff_only(status), "admin": 403, "other_municipality_staff": other}
 
 
