@@ -9,8 +9,9 @@ Afterwards the database must show that the entry was saved, and the home screen 
 
 Targets: new application from home <= 3 taps + typing employer and title; marking a planned
 job as applied from home <= 2 taps; logging the follow-up of a coffee meeting from home
-<= 3 taps; a helper's assisted application for the citizen, from the assist page to saved,
-<= 4 taps + typing employer and title (issue 11).
+<= 3 taps; a helper checking the citizen in at a job café, from the session screen, <= 2 taps
++ typing the phone number; a helper's assisted application for the citizen, from the assist
+page to saved, <= 4 taps + typing employer and title (issue 11).
 
     .venv/bin/python bench/taps.py [--keep]
 """
@@ -188,6 +189,14 @@ def helper_cookies(browser: Any, server: c.Server, ws: c.Workspace) -> list[dict
                "SELECT id, municipality_id, 'il_26a_6', ?, 'helper', datetime('now'), ?, ? "
                "FROM user WHERE id = ?", (hid, day.isoformat(),
                                           (day + timedelta(days=30)).isoformat(), cid))
+    # Today's session of a café of the citizen's municipality, opened by the helper.
+    db.execute("INSERT INTO cafe (municipality_id, name, place, weekday, opens_at, closes_at, "
+               "languages, is_active, created_at) SELECT municipality_id, 'Bench Jobcafé', "
+               "'Biblioteket', ?, '10:00:00.000000', '13:00:00.000000', 'da,ar', 1, "
+               "datetime('now') FROM user WHERE id = ?", (day.weekday(), cid))
+    db.execute("INSERT INTO cafe_session (cafe_id, day, opened_by_id, opened_at, checkin_salt) "
+               "SELECT max(id), ?, ?, datetime('now'), ? FROM cafe",
+               (day.isoformat(), hid, uuid.uuid4().hex))
     db.commit()
     db.close()
     context = c.phone_context(browser, server.base)
@@ -210,6 +219,25 @@ def helper_cookies(browser: Any, server: c.Server, ws: c.Workspace) -> list[dict
         return context.cookies()
     finally:
         context.close()
+
+
+def check_in(page: Any, base: str, ws: c.Workspace) -> Result:
+    """The helper checks the citizen in by phone number, from the café's session screen."""
+    taps = Taps(page)
+    cid = citizen_id(ws)
+    session_id = ws.scalar("SELECT max(id) FROM cafe_session")
+    screen = f"{base}/staff/sessions/{session_id}"
+    page.goto(screen)
+    taps.type("#q", PHONE, "phone number")
+    taps.tap("form[role=search] button[type=submit]", "Search")
+    taps.tap(f"form[action$='/check-ins']:has(input[value='{cid}']) button", "Check in")
+    page.locator("article.visitor").first.wait_for()
+    rows = ws.scalar("SELECT count(*) FROM check_in WHERE session_id = ? AND citizen_id = ?",
+                     (session_id, cid))
+    shown = page.locator("article.visitor").count()
+    return Result("Check-in at the job café, from the session", 2, taps,
+                  f"{rows} check-in row(s); {shown} visitor(s) on the session screen",
+                  rows == 1 and shown == 1)
 
 
 def assisted_application(page: Any, base: str, ws: c.Workspace) -> Result:
@@ -267,6 +295,7 @@ def main() -> int:
             page = context.new_page()
             page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
             try:
+                results.append(check_in(page, server.base, ws))
                 results.append(assisted_application(page, server.base, ws))
             finally:
                 context.close()
@@ -275,7 +304,7 @@ def main() -> int:
 
     print("\n" + "=" * 78)
     print("TAPS from the home screen (Chromium, 390x844 touch, demo citizen 20000001),")
-    print("and a helper's from the citizen's assist page")
+    print("and a helper's from the café's session screen and the citizen's assist page")
     print("=" * 78)
     for r in results:
         verdict = "OK" if r.taps.count <= r.target else "MISS"

@@ -187,20 +187,22 @@ def current_actor(channel: Channel | None = None, purpose: str | None = None) ->
 
 
 def citizen_for(actor: Actor, citizen_id: int, action: str = "read",
-                unit: str | None = None) -> User:
+                unit: str | None = None, audit_allowed: bool = True) -> User:
     """The citizen ``actor`` may act on, or 404: a citizen only themself; staff only the
     citizens of their own municipality (and nothing reveals whether another exists).
 
     For staff this is also the audit point: the look-up (``action``: read, change, export,
     pairing) is written to the audit log in the request's transaction, and so is a denied
-    attempt (the 404 commits it: core/database.py commits 4xx answers)."""
+    attempt (the 404 commits it: core/database.py commits 4xx answers). A caller that
+    only knows at the end whether it changed anything passes ``audit_allowed=False`` and
+    writes the allowed row itself (a denied attempt is still written here)."""
     if not actor.is_staff:
         if actor.user_id != citizen_id:
             abort(404)
     citizen = db.session.get(User, citizen_id)
     allowed = citizen is not None and citizen.role == Role.CITIZEN and citizen.is_active and \
         citizen.municipality_id == actor.municipality_id
-    if actor.is_staff:
+    if actor.is_staff and (audit_allowed or not allowed):
         from .audit import services as audit
         from .audit.models import AuditAction, AuditOutcome
 

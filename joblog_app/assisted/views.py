@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, after_this_request, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,10 +40,35 @@ def _actor(purpose: str = services.PURPOSE_ASSIST) -> Actor:
     return Actor.of(current_user, Channel.ASSISTED, purpose=purpose)
 
 
+def _unit(citizen_id: int) -> str | None:
+    """The job café where the citizen is checked in today (if any): the audit row's unit."""
+    return cafes.cafe_today(citizen_id, current_user.municipality_id, today())
+
+
 def _citizen(citizen_id: int, action: str) -> User:
-    """The citizen, audited under the job café where they are checked in today (if any)."""
-    unit = cafes.cafe_today(citizen_id, current_user.municipality_id, today())
-    return citizen_for(_actor(), citizen_id, action, unit=unit)
+    """The citizen (404 outside the helper's municipality), the look-up audited."""
+    return citizen_for(_actor(), citizen_id, action, unit=_unit(citizen_id))
+
+
+def _citizen_to_change(citizen_id: int) -> User:
+    """The citizen for a request that may change their data: one audit row when the answer
+    is made, a change if something was saved (``_changed``), otherwise a read, so the
+    citizen's log never says their information changed when nothing was saved."""
+    unit = _unit(citizen_id)
+    citizen = citizen_for(_actor(), citizen_id, "change", unit=unit, audit_allowed=False)
+    g.assisted_changed = False
+
+    @after_this_request
+    def log(response: Response) -> Response:
+        audit.record(_actor(), AuditAction.CHANGE if g.assisted_changed else AuditAction.READ,
+                     citizen_id=citizen.id, unit=unit)
+        return response
+
+    return citizen
+
+
+def _changed() -> None:
+    g.assisted_changed = True
 
 
 def _second(citizen: User) -> str | None:
@@ -100,7 +125,7 @@ def _asked() -> bool:
 @bp.post("/staff/citizens/<int:citizen_id>/assist/request")
 @requires(Permission.CITIZEN_ASSIST)
 def record_request(citizen_id: int):  # type: ignore[no-untyped-def]
-    citizen = _citizen(citizen_id, "change")
+    citizen = _citizen_to_change(citizen_id)
     form = _request_form()
     try:
         services.record_request(_actor(), citizen, basis=form["basis"],
@@ -108,6 +133,7 @@ def record_request(citizen_id: int):  # type: ignore[no-untyped-def]
                                 asked=_asked(), today=today())
     except services.RequestError as exc:
         return _assist_page(citizen, 422, {exc.field: exc.message}, form)
+    _changed()
     flash(_("The request is recorded. You can now register for the citizen."), "success")
     return redirect(url_for(".start", citizen_id=citizen.id), 303)
 
@@ -115,7 +141,7 @@ def record_request(citizen_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/staff/citizens/<int:citizen_id>/assist/renew")
 @requires(Permission.CITIZEN_ASSIST)
 def renew_request(citizen_id: int):  # type: ignore[no-untyped-def]
-    citizen = _citizen(citizen_id, "change")
+    citizen = _citizen_to_change(citizen_id)
     form = _request_form()
     try:
         services.renew_request(_actor(), citizen, until=form["until"], asked=_asked(),
@@ -125,6 +151,7 @@ def renew_request(citizen_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for(".start", citizen_id=citizen.id), 303)
     except services.RequestError as exc:
         return _assist_page(citizen, 422, {"renew_" + exc.field: exc.message}, form)
+    _changed()
     flash(_("The request is renewed."), "success")
     return redirect(url_for(".start", citizen_id=citizen.id), 303)
 
@@ -132,8 +159,9 @@ def renew_request(citizen_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/staff/citizens/<int:citizen_id>/assist/end")
 @requires(Permission.CITIZEN_ASSIST)
 def end_request(citizen_id: int):  # type: ignore[no-untyped-def]
-    citizen = _citizen(citizen_id, "change")
+    citizen = _citizen_to_change(citizen_id)
     if services.withdraw(_actor(), citizen.id, today()):
+        _changed()
         flash(_("The request is ended. You can no longer register for the citizen."),
               "success")
     return redirect(url_for(".start", citizen_id=citizen.id), 303)
@@ -167,7 +195,7 @@ def new_entry(citizen_id: int, kind: str):  # type: ignore[no-untyped-def]
 @bp.post("/staff/citizens/<int:citizen_id>/new/<kind>")
 @requires(Permission.CITIZEN_ASSIST)
 def create_entry(citizen_id: int, kind: str):  # type: ignore[no-untyped-def]
-    citizen = _citizen(citizen_id, "change")
+    citizen = _citizen_to_change(citizen_id)
     k = _kind(kind)
     try:
         client_uuid = uuid.UUID(request.form.get("client_uuid", "")[:100])
@@ -192,6 +220,7 @@ def create_entry(citizen_id: int, kind: str):  # type: ignore[no-untyped-def]
                      errors={"_form": _l("This entry was already saved with other details. "
                                          "Check your list, then save again if you want a "
                                          "new entry.")})
+    _changed()
     flash(bilingual(_l("Saved: %(kind)s", kind=KIND_LABELS[k]), _second(citizen)), "success")
     return htmx.location(url_for(".start", citizen_id=citizen.id))
 

@@ -36,23 +36,31 @@ def record(actor: Actor, action: AuditAction, *, citizen_id: int | None = None,
 
 @dataclass(frozen=True)
 class LookUp:
-    """What a citizen is shown of one row: when, what, by which role, where and why; never
-    the staff member's name (Datatilsynet's 2024 practice on access to log files)."""
+    """What a citizen is shown of the rows of one day alike (what, which role, where, why):
+    the last time and how many times; never the staff member's name (Datatilsynet's 2024
+    practice on access to log files)."""
 
     at: datetime
     action: AuditAction
     role: str
     unit: str | None
     purpose: str | None
+    times: int = 1
 
 
 def citizen_log(citizen_id: int, limit: int = 200) -> list[LookUp]:
-    """The allowed look-ups and changes of this citizen's data, newest first."""
+    """The allowed look-ups and changes of this citizen's data, newest first. A session
+    screen reloaded ten times is one line "10 times", not ten (the log itself keeps every
+    row)."""
+    day = sa.cast(AuditEntry.at, sa.Date)
     rows = db.session.execute(
-        sa.select(AuditEntry.at, AuditEntry.action, AuditEntry.staff_role, AuditEntry.unit,
-                  AuditEntry.purpose)
+        sa.select(sa.func.max(AuditEntry.at), AuditEntry.action, AuditEntry.staff_role,
+                  AuditEntry.unit, AuditEntry.purpose, sa.func.count())
         .where(AuditEntry.citizen_id == citizen_id, AuditEntry.outcome == AuditOutcome.ALLOWED)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+        .group_by(day, AuditEntry.action, AuditEntry.staff_role, AuditEntry.unit,
+                  AuditEntry.purpose)
+        .order_by(sa.func.max(AuditEntry.at).desc(), sa.func.max(AuditEntry.id).desc())
+        .limit(limit))
     return [LookUp(*row) for row in rows]
 
 

@@ -150,6 +150,8 @@ def test_without_an_active_request_the_post_is_refused_and_nothing_saved(
     assert "Intet blev gemt: borgeren har ingen gyldig anmodning" in _text(refused)
     assert 'value="Netto"' in _text(refused)  # nothing typed is lost
     assert _entries(citizen) == []
+    # The helper saw the citizen's form again: a read, never "changed your information".
+    assert [row[:2] for row in _audit()] == [(AuditAction.READ, AuditOutcome.ALLOWED)]
 
 
 @pytest.mark.parametrize("how", ["expired", "withdrawn by the citizen", "ended by staff"])

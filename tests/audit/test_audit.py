@@ -81,6 +81,13 @@ def test_the_citizen_sees_when_what_role_where_and_why_never_who(app_ctx, helper
         ("helper", "Jobcafé Nord", "Registering two applications")}
     assert not hasattr(log[0], "staff_user_id")
     assert len(_rows()[-1].search_term) == audit.MAX_TERM
+    # The same look-up again the same day is one line with a count.
+    audit.record(actor, AuditAction.READ, citizen_id=citizen.id, unit="Jobcafé Nord")
+    audit.record(actor, AuditAction.READ, citizen_id=citizen.id, unit="Jobcafé Syd")
+    db.session.commit()
+    assert [(e.action, e.unit, e.times) for e in audit.citizen_log(citizen.id)] == [
+        (AuditAction.READ, "Jobcafé Syd", 1), (AuditAction.READ, "Jobcafé Nord", 2),
+        (AuditAction.CHANGE, "Jobcafé Nord", 1)]
 
 
 def test_rows_past_their_retention_are_deleted_by_the_worker_job(app, app_ctx, helper, citizen):
