@@ -23,4 +23,5 @@ ROLE_LABELS = {
 PURPOSE_LABELS = {
     "assisted_registration": _l("Help to register your job search"),
     "find_citizen": _l("Finding you to help you"),
+    "job_cafe_visit": _l("Your visit at the job café"),
 }

@@ -36,6 +36,10 @@ SUGGESTIONS = ("applications_2", "cv", "coffee_meeting")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
+# Why a helper at the café looks at a citizen (audit purpose; the citizen reads it in words).
+PURPOSE_VISIT = "job_cafe_visit"
+
+
 class CafeError(Exception):
     """Refused input: ``field`` names the form field, ``message`` says how to fix it."""
 

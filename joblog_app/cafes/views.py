@@ -129,7 +129,8 @@ def update_cafe(cafe_id: int):  # type: ignore[no-untyped-def]
 
 # --- Sessions (helpers and caseworkers) -----------------------------------------------
 def _actor():  # type: ignore[no-untyped-def]
-    return current_actor(Channel.ASSISTED)
+    """The helper at the café; the purpose the citizen reads in their access log."""
+    return current_actor(Channel.ASSISTED, purpose=services.PURPOSE_VISIT)
 
 
 @bp.get("/staff/sessions")

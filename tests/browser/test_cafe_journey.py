@@ -85,6 +85,8 @@ def test_helper_session_from_check_in_to_the_citizens_access_log(live, new_page,
     cpage.goto("/access-log")
     log = cpage.locator("main")
     expect(log).to_contain_text(cafe_name)  # the unit: the café where they were checked in
+    expect(log).to_contain_text("زيارتك إلى مقهى الوظائف")  # why: their visit (session screen)
+    expect(log).to_contain_text("مساعدة في تدوين بحثك عن عمل")  # why: registering for them
     expect(log).not_to_contain_text("Sofie")  # never the staff member's name
     assert cpage.evaluate("document.documentElement.dir") == "rtl"
     if device == "phone":
