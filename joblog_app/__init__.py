@@ -63,7 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(offline_bp)
     register_error_handlers(app)
 
-    from . import activities, audit, auth, citizens, home, progress, record, reminders, staff
+    from . import activities, audit, auth, caseload, citizens, home, progress, record, reminders, staff
 
     auth.init_app(app)
     audit.init_app(app)
@@ -74,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     reminders.init_app(app)
     home.init_app(app)
     staff.init_app(app)
+    caseload.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

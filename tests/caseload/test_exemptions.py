@@ -152,7 +152,7 @@ def test_an_exempt_citizen_is_never_shown_red(app_ctx, caseworker, citizen):
 
 @pytest.mark.parametrize(("lang", "words"), [
     ("en", "You do not need to register until {day}. You should still look for work."),
-    ("da", "Du behøver ikke at registrere til og med {day}."),
+    ("da", "Du behøver ikke at skrive dine jobsøgninger ind til og med {day}."),
     ("uk", "{day}"),
     ("ar", "{day}"),
 ])
