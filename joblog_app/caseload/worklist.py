@@ -121,11 +121,15 @@ class WorkList:
 
 
 def _statement(municipality_id: int, today: date, filters: Filters) -> sa.Select[tuple]:
+    """Each per-citizen figure is computed once, in grouped subqueries joined to the month's
+    groups (no correlated look-up per citizen), then filtered and sorted."""
     start, end = month_bounds(today)
-    j = judged([Period(0, start, end)], User.municipality_id == municipality_id)
+    mine = User.municipality_id == municipality_id
+    j = judged([Period(0, start, end)], mine)
     a = Activity.__table__.c
-    last = (sa.select(sa.func.max(a.created_at)).where(a.citizen_id == j.c.citizen_id)
-            .scalar_subquery())
+    citizens = sa.select(User.id).where(mine)
+    last = (sa.select(a.citizen_id, sa.func.max(a.created_at).label("at"))
+            .where(a.citizen_id.in_(citizens)).group_by(a.citizen_id).subquery("last"))
     refused = (sa.select(a.citizen_id, sa.func.count().label("n"))
                .where(a.record_state == RecordState.FAILED, a.deleted_at.is_(None))
                .group_by(a.citizen_id).subquery("refused"))
@@ -133,37 +137,36 @@ def _statement(municipality_id: int, today: date, filters: Filters) -> sa.Select
               .where(a.follow_up_on <= today, a.followed_up_at.is_(None),
                      a.deleted_at.is_(None), a.converted_to_id.is_(None))
               .group_by(a.citizen_id).subquery("follow"))
-    exempt_until = exemptions.exempt_until_column(j.c.citizen_id, today)
-    since = sa.func.coalesce(last, User.created_at)
-    quiet_before = _midnight(today - timedelta(days=QUIET_DAYS - 1))
-    refused_n = sa.func.coalesce(refused.c.n, 0)
-    follow_n = sa.func.coalesce(follow.c.n, 0)
-    not_exempt = exempt_until.is_(None)
-    on_list = sa.or_(
-        sa.and_(not_exempt, sa.or_(j.c.grp.in_([Smiley.RED.value, Smiley.LIGHT_GREEN.value]),
-                                   since < quiet_before)),
-        refused_n > 0,
-        exempt_until <= today + timedelta(days=ENDING_DAYS))
-    where = [on_list]
-    if filters.benefit_group:
-        where.append(j.c.benefit_group == filters.benefit_group)
-    if filters.language:
-        where.append(User.language == filters.language)
-    if filters.min_days is not None:
-        where.append(since < _midnight(today - timedelta(days=filters.min_days - 1)))
-    if filters.follow_ups:
-        where.append(follow_n > 0)
-    return (
+    c = (
         sa.select(j.c.citizen_id, User.name, User.language, j.c.benefit_group, j.c.grp,
-                  j.c.searches, last.label("last_registered"), since.label("since"),
-                  refused_n.label("refused"), follow_n.label("follow_ups"),
-                  exempt_until.label("exempt_until"), sa.func.count().over().label("total"))
+                  j.c.searches, last.c.at.label("last_registered"),
+                  sa.func.coalesce(last.c.at, User.created_at).label("since"),
+                  sa.func.coalesce(refused.c.n, 0).label("refused"),
+                  sa.func.coalesce(follow.c.n, 0).label("follow_ups"),
+                  exemptions.exempt_until_column(j.c.citizen_id, today).label("exempt_until"))
         .select_from(j)
         .join(User, User.id == j.c.citizen_id)
+        .outerjoin(last, last.c.citizen_id == j.c.citizen_id)
         .outerjoin(refused, refused.c.citizen_id == j.c.citizen_id)
         .outerjoin(follow, follow.c.citizen_id == j.c.citizen_id)
-        .where(*where)
-        .order_by(since, j.c.citizen_id))
+        .subquery("c"))
+    on_list = sa.or_(
+        sa.and_(c.c.exempt_until.is_(None),
+                sa.or_(c.c.grp.in_([Smiley.RED.value, Smiley.LIGHT_GREEN.value]),
+                       c.c.since < _midnight(today - timedelta(days=QUIET_DAYS - 1)))),
+        c.c.refused > 0,
+        c.c.exempt_until <= today + timedelta(days=ENDING_DAYS))
+    where = [on_list]
+    if filters.benefit_group:
+        where.append(c.c.benefit_group == filters.benefit_group)
+    if filters.language:
+        where.append(c.c.language == filters.language)
+    if filters.min_days is not None:
+        where.append(c.c.since < _midnight(today - timedelta(days=filters.min_days - 1)))
+    if filters.follow_ups:
+        where.append(c.c.follow_ups > 0)
+    return (sa.select(c, sa.func.count().over().label("total")).where(*where)
+            .order_by(c.c.since, c.c.citizen_id))
 
 
 def _midnight(day: date) -> datetime:
