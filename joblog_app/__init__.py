@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         audit,
         auth,
         cafes,
+        caseload,
         citizens,
         home,
         progress,
@@ -88,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     staff.init_app(app)
     cafes.init_app(app)
     assisted.init_app(app)
+    caseload.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

@@ -24,10 +24,11 @@ from .activities.models import (
 from .auth.models import Municipality, Role, User
 from .cafes.models import Cafe
 from .citizens import cpr
-from .citizens.models import BenefitGroup
+from .citizens.models import BenefitGroup, Exemption, LegalBasis
 from .citizens.services import new_profile
 from .core.clock import today
 from .extensions import db
+from .models_base import utcnow
 from .record.models import RecordGatewayKind, RecordSettings
 
 
@@ -51,6 +52,14 @@ DEMO_CITIZENS = (
                 BenefitGroup.KONTANTHJAELP, 0, None),
     DemoCitizen("John Smith", "+4520000004", "john@example.org", "en",
                 BenefitGroup.DAGPENGE, 2, "1402921235"),
+)
+# For the caseworker's work list and figures: one citizen exempt from registering (the
+# exemption ends within 14 days, so it shows as ending soon) and one quiet for weeks (red).
+DEMO_CASELOAD = (
+    DemoCitizen("Leyla Demir", "+4520000005", "leyla@example.org", "da",
+                BenefitGroup.KONTANTHJAELP, 0, None),
+    DemoCitizen("Іван Петренко", "+4520000006", "ivan@example.org", "uk",
+                BenefitGroup.SHO, 0, None),
 )
 DEMO_STAFF = (
     ("Hanne Jobcafé", "hanne@example.org", Role.HELPER),
@@ -93,19 +102,40 @@ def seed(rng: random.Random | None = None) -> None:
             db.session.add(Cafe(municipality_id=municipality.id, name=name, place=place,
                                 weekday=weekday, opens_at=opens, closes_at=closes,
                                 languages=languages))
-    for demo in DEMO_CITIZENS:
+    for demo in DEMO_CITIZENS + DEMO_CASELOAD:
         if db.session.scalar(sa.select(User).where(User.phone == demo.phone)) is not None:
             continue
+        # Citizens for some months already, so the figures have a history.
         user = User(name=demo.name, phone=demo.phone, email=demo.email, language=demo.language,
-                    role=Role.CITIZEN, municipality_id=municipality.id)
+                    role=Role.CITIZEN, municipality_id=municipality.id,
+                    created_at=utcnow() - timedelta(days=120))
         db.session.add(user)
         db.session.flush()
         profile = new_profile(user.id, demo.group)
         if demo.cpr:
             profile.cpr_encrypted = cpr.encrypt(demo.cpr)
         db.session.add(profile)
-        _history(user, day, demo.this_month, rng)
+        if demo in DEMO_CASELOAD:
+            _caseload(user, day, demo is DEMO_CASELOAD[0])
+        else:
+            _history(user, day, demo.this_month, rng)
     db.session.flush()
+
+
+def _caseload(user: User, day: date, exempt: bool) -> None:
+    """One application long ago; the first also has an exemption that ends soon."""
+    db.session.add(Activity(
+        citizen_id=user.id, entered_by_id=user.id, kind=ActivityKind.APPLICATION,
+        organisation="Netto", title="Butiksmedarbejder", occurred_on=day - timedelta(days=45),
+        method=ApplicationMethod.ADVERTISED, status=ApplicationStatus.APPLIED,
+        created_at=utcnow() - timedelta(days=45)))
+    if exempt:
+        caseworker = db.session.scalar(sa.select(User).where(User.role == Role.CASEWORKER,
+                                                             User.municipality_id == user.municipality_id))
+        db.session.add(Exemption(
+            citizen_id=user.id, municipality_id=user.municipality_id,
+            legal_basis=LegalBasis.LAS_75_5, starts_on=day - timedelta(days=20),
+            ends_on=day + timedelta(days=10), granted_by_id=caseworker.id))
 
 
 def _history(user: User, day: date, this_month: int, rng: random.Random) -> None:

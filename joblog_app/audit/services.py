@@ -72,3 +72,22 @@ def delete_expired(retention: timedelta, now: datetime | None = None, batch: int
     result = db.session.execute(sa.delete(AuditEntry).where(AuditEntry.id.in_(ids))
                                 .execution_options(synchronize_session=False))
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def record_many(actor: Actor, action: AuditAction, citizen_ids: list[int], *,
+                search_term: str | None = None) -> int:
+    """One row per citizen for a list taken out at once (an export), in one statement, so
+    each citizen sees it in their own access log. Returns how many rows."""
+    if not actor.is_staff:
+        raise ValueError("only staff actions are audited")
+    if not citizen_ids:
+        return 0
+    at = utcnow()
+    db.session.execute(sa.insert(AuditEntry), [
+        {"staff_user_id": actor.user_id, "staff_role": actor.role.value,
+         "municipality_id": actor.municipality_id, "action": action,
+         "outcome": AuditOutcome.ALLOWED, "citizen_id": citizen_id,
+         "search_term": search_term[:MAX_TERM] if search_term else None,
+         "channel": actor.channel.value, "purpose": actor.purpose, "at": at}
+        for citizen_id in citizen_ids])
+    return len(citizen_ids)

@@ -4,19 +4,24 @@ STAR's benchmark (seeds/001): for kontanthjælp and SHO, green at 6 or more regi
 job searches in the month, light green at 1-5, red at 0. For dagpenge, green at 1.5 or
 more per week on average, light green above 0, red at 0. An entry counts as a job search
 when it has status Søgt or a later one (Samtale, Afslag, Fik job): every application does.
+
+A citizen exempt from registering today (citizens/exemptions.py) is never shown red: the
+smiley is ``EXEMPT`` instead (green and light green stay, they are earned). This is the one
+place that rule is written.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from ..activities.models import Activity, ActivityKind
+from ..citizens import exemptions
 from ..citizens.models import CitizenProfile, RequirementPeriod
 from ..core.clock import month_bounds
 from ..extensions import db
@@ -27,6 +32,7 @@ class Smiley(enum.StrEnum):
     GREEN = "green"
     LIGHT_GREEN = "light_green"
     RED = "red"
+    EXEMPT = "exempt"  # exempt from registering today, and no job search yet
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Progress:
     # due by today at the weekly rate (dagpenge), so smiley, words and meter agree.
     due_now: int = 0
     left_now: int = 0
+    exempt_until: date | None = None  # the last day of today's exemption, if any
 
 
 _a = Activity.__table__.c
@@ -69,10 +76,21 @@ def progress_for(profile: CitizenProfile, today: date) -> Progress:
     """Progress in the calendar month that contains ``today``."""
     start, end = month_bounds(today)
     count = count_job_searches(profile.user_id, start, end)
-    return _progress(Decimal(profile.requirement_count), profile.requirement_period, count, today)
+    exemption = exemptions.current(profile.user_id, today)
+    return _progress(Decimal(profile.requirement_count), profile.requirement_period, count, today,
+                     exemption.last_day if exemption else None)
 
 
-def _progress(required: Decimal, period: RequirementPeriod, count: int, today: date) -> Progress:
+def _progress(required: Decimal, period: RequirementPeriod, count: int, today: date,
+              exempt_until: date | None = None) -> Progress:
+    progress = _measured(required, period, count, today)
+    if exempt_until is None:
+        return progress
+    smiley = Smiley.EXEMPT if progress.smiley == Smiley.RED else progress.smiley
+    return replace(progress, smiley=smiley, exempt_until=exempt_until)
+
+
+def _measured(required: Decimal, period: RequirementPeriod, count: int, today: date) -> Progress:
     start, end = month_bounds(today)
     if period == RequirementPeriod.MONTH:
         target = math.ceil(required)
@@ -109,7 +127,9 @@ _counts = (
     .subquery()
 )
 _OVERVIEW = (
-    sa.select(_counts, _profile.c.requirement_count, _profile.c.requirement_period)
+    sa.select(_counts, _profile.c.requirement_count, _profile.c.requirement_period,
+              exemptions.exempt_until_column(_citizen, sa.bindparam("today", type_=sa.Date))
+              .label("exempt_until"))
     .select_from(_counts.outerjoin(_profile, _profile.c.user_id == _citizen))
 )
 
@@ -118,9 +138,9 @@ def overview(citizen_id: int, today: date) -> tuple[Progress | None, record.Citi
     """``progress_for`` the citizen's profile (None without one) and ``citizen_sync``."""
     start, end = month_bounds(today)
     row = db.session.execute(_OVERVIEW, {"citizen_id": citizen_id, "start": start,
-                                         "end": end}).one()
+                                         "end": end, "today": today}).one()
     sync = record.CitizenSync(row.on_the_way, row.failed, row.waiting_reason)
     if row.requirement_period is None:
         return None, sync
     return _progress(Decimal(row.requirement_count), row.requirement_period, row.job_searches,
-                     today), sync
+                     today, row.exempt_until), sync

@@ -23,6 +23,7 @@ from flask_babel import force_locale, format_date, gettext, ngettext
 
 from ..activities.models import Activity, ActivityKind
 from ..auth.models import User
+from ..citizens import exemptions
 from ..citizens.models import CitizenProfile, RequirementPeriod
 from ..core.clock import DK
 from ..extensions import db
@@ -102,9 +103,9 @@ class Due:
 
 def is_exempt(citizen_id: int, day: date) -> bool:
     """Whether the citizen is exempted from registering job searches on ``day`` (LAS § 75
-    stk. 5; Integrationsloven § 26 a stk. 4). Exemptions arrive with issue 12; until then
-    nobody is exempted. An exempted citizen gets no "behind" and no "no entries" reminder."""
-    return False
+    stk. 5; Integrationsloven § 26 a stk. 4; citizens/exemptions.py). An exempted citizen
+    gets no "behind" and no "no entries" reminder."""
+    return exemptions.is_exempt(citizen_id, day)
 
 
 def cafe_sessions_tomorrow(citizen_id: int, day: date) -> int:

@@ -367,3 +367,47 @@ def test_assisted_registration_pages_in_every_language(live, new_page, make_citi
     open_details(page)
     check("assisted form in two languages with errors")
     assert len(check.seen) == 6, check.seen
+
+
+@pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
+def test_every_caseworker_page_in_every_language(live, new_page, lang):
+    """The work list (with the demo's exempt and red citizens, and with a wrong filter), a
+    citizen's exemptions (and a refused grant), and the figures with their SVG chart."""
+    import pyotp
+
+    from .test_staff_login import _email_code, _give_back_the_code_budget, _staff  # noqa: F401
+
+    user_id, email = _staff(live, role="caseworker", language=lang)
+    phone = new_page(locale=LOCALES[lang], bypass_csp=True)
+    page, base = phone.page, phone.base
+    check = Checker(page, lang)
+    _email_code(phone, live, user_id, email, base)
+    page.click("form[action$='/enrol/app'] button")
+    page.wait_for_url(base + "/login/second-factor/enrol/app")
+    page.fill("#app-code", pyotp.TOTP(page.locator("code.secret").inner_text()).now())
+    page.click("#app-form button[type=submit]")
+    page.wait_for_url(base + "/staff")
+
+    page.goto(base + "/staff/worklist")
+    expect(page.locator("#ending-title")).to_be_visible()
+    expect(page.locator("ul.entries li.entry").first).to_be_visible()
+    check("work list")
+    page.goto(base + "/staff/worklist?min_days=abc&benefit_group=sho")
+    expect(page.locator("#f-min_days")).to_have_attribute("aria-invalid", "true")
+    check("work list with a wrong filter")
+    page.goto(base + "/staff/worklist")
+    page.locator("ul.entries a[href$='/exemptions']").first.click()
+    page.wait_for_url("**/exemptions")
+    check("a citizen's exemptions")
+    page.fill("#ex-ends_on", "")
+    page.click("#exemption-form button[type=submit]")
+    expect(page.locator("#ex-ends_on")).to_have_attribute("aria-invalid", "true")
+    check("a citizen's exemptions with a refused grant")
+    page.goto(base + "/staff/figures")
+    expect(page.locator("svg.bars rect").first).to_be_attached()
+    check("figures")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"figures-{lang}.png"), full_page=True)
+    page.goto(base + "/staff/worklist")
+    page.screenshot(path=str(ARTIFACTS / f"worklist-{lang}.png"), full_page=True)
+    assert len(check.seen) == 5, check.seen

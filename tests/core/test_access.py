@@ -18,6 +18,7 @@ from joblog_app.activities import services as activities
 from joblog_app.activities.models import ActivityKind
 from joblog_app.auth import services as auth
 from joblog_app.auth.models import LoginSession, Municipality, Role, User
+from joblog_app.citizens.models import Exemption, LegalBasis
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.models_base import utcnow
@@ -48,9 +49,11 @@ def anyone(status: int | str) -> dict[str, int | str]:
     return {user: status for user in USERS}
 
 
-def staff_only(status: int | str, *, admin_only: bool = False) -> dict[str, int | str]:
-    """Staff pages: every staff role (or administrators only), after the second factor."""
-    allowed = {"admin"} if admin_only else set(STAFF)
+def staff_only(status: int | str, *, admin_only: bool = False,
+               roles: frozenset[str] | None = None) -> dict[str, int | str]:
+    """Staff pages: every staff role (or administrators only, or the ``roles`` named), after
+    the second factor."""
+    allowed = {"admin"} if admin_only else set(roles) if roles is not None else set(STAFF)
     return {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
             **{s: status if s in allowed else 403 for s in STAFF},
             "disabled_citizen": "login", "staff_before_second_factor": SECOND_FACTOR}
@@ -58,6 +61,8 @@ def staff_only(status: int | str, *, admin_only: bool = False) -> dict[str, int 
 
 # A citizen-facing café page (the café's check-in code): citizens only, staff 403.
 CITIZEN_CAFE = {**OWN_PAGE, "staff_before_second_factor": 403}
+CASEWORKER = frozenset({"caseworker"})
+FIGURES = frozenset({"caseworker", "admin"})
 
 # The login's second step: any logged-in staff user (second factor passed or not).
 STAFF_LOGIN_STEP = {"anonymous": "login", "citizen_a": 403, "citizen_b": 403,
@@ -158,6 +163,21 @@ MATRIX: dict[str, Route] = {
     # A pairing code logs in whoever opens it (the helper checked who they are in person).
     "cafes.pair": Route("GET", "/pair/{pair_token}", anyone(200)),
     "cafes.redeem_pairing": Route("POST", "/pair/{pair_token}", anyone(303), {}),
+    # Caseworkers (issue 12): the work list and exemptions; figures for caseworkers and
+    # administrators. The other municipality's staff user is a helper: 403 before any look-up.
+    "caseload.work_list": Route("GET", "/staff/worklist", staff_only(200, roles=CASEWORKER)),
+    "caseload.work_list_csv": Route("GET", "/staff/worklist.csv",
+                                    staff_only(200, roles=CASEWORKER)),
+    "caseload.citizen_exemptions": Route("GET", "/staff/citizens/{citizen_a}/exemptions",
+                                         staff_only(200, roles=CASEWORKER)),
+    "caseload.grant_exemption": Route(
+        "POST", "/staff/citizens/{citizen_a}/exemptions", staff_only(303, roles=CASEWORKER),
+        {"legal_basis": "las_75_5", "starts_on": today().isoformat(),
+         "ends_on": (today() + timedelta(days=10)).isoformat()}),
+    "caseload.end_exemption": Route("POST", "/staff/citizens/{citizen_a}/exemptions/{exemption}/end",
+                                    staff_only(303, roles=CASEWORKER), {}),
+    "caseload.figures": Route("GET", "/staff/figures", staff_only(200, roles=FIGURES)),
+    "caseload.figures_csv": Route("GET", "/staff/figures.csv", staff_only(200, roles=FIGURES)),
     "auth.request_code": Route("POST", "/login", anyone(303), {"identifier": "20999999"}),
     "auth.enter_code": Route("GET", "/login/code", anyone(302)),  # no login pending: back
     "auth.verify_code": Route("POST", "/login/code", anyone(303), {"code": "123456"}),
@@ -282,12 +302,18 @@ def _entries_of(citizen: User) -> dict[str, int]:
         "meeting": add(ActivityKind.COFFEE_MEETING, organisation="Hemmelig A/S", person="Lis",
                        occurred_on=day),
     }
+    exemption = Exemption(citizen_id=citizen.id, municipality_id=citizen.municipality_id,
+                          legal_basis=LegalBasis.LAS_75_5, starts_on=day + timedelta(days=200),
+                          ends_on=day + timedelta(days=210), granted_by_id=citizen.id)
+    db.session.add(exemption)
     device = PushSubscription(user_id=citizen.id, endpoint=f"https://push.example.org/{uuid.uuid4()}",
                               origin="https://push.example.org", p256dh="x" * 87, auth="y" * 22,
                               device="Hemmelig phone")
     db.session.add(device)
     db.session.flush()
     ids["device"] = device.id
+    ids["exemption"] = exemption.id
+    ids["citizen_a"] = citizen.id
     db.session.commit()
     return ids
 

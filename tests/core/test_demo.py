@@ -17,7 +17,9 @@ from joblog_app.progress import services as progress
 def test_seed_demo_citizens_staff_history_and_cpr_numbers(app_ctx):
     demo.seed()
     db.session.commit()
-    citizens = list(db.session.scalars(sa.select(User).where(User.role == Role.CITIZEN)))
+    everyone = list(db.session.scalars(sa.select(User).where(User.role == Role.CITIZEN)))
+    caseload = {d.phone for d in demo.DEMO_CASELOAD}
+    citizens = [u for u in everyone if u.phone not in caseload]
     assert sorted(u.language for u in citizens) == ["ar", "da", "en", "uk"]
     staff = set(db.session.scalars(sa.select(User.role).where(User.role != Role.CITIZEN)))
     assert staff == {Role.HELPER, Role.CASEWORKER, Role.ADMIN}
@@ -43,4 +45,19 @@ def test_seed_demo_citizens_staff_history_and_cpr_numbers(app_ctx):
     assert len(numbers) == 3 and "0703851234" in numbers
 
     demo.seed()  # a second run adds nothing
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(citizens) + len(staff)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(everyone) + len(staff)
+
+
+def test_seed_demo_fills_the_work_list_with_an_exempt_and_a_red_citizen(app_ctx):
+    from joblog_app.caseload import worklist
+    from joblog_app.citizens import exemptions
+
+    demo.seed()
+    db.session.commit()
+    leyla, ivan = (db.session.scalar(sa.select(User).where(User.phone == d.phone))
+                   for d in demo.DEMO_CASELOAD)
+    assert exemptions.is_exempt(leyla.id, today())
+    found = worklist.work_list(leyla.municipality_id, today(), worklist.Filters())
+    reasons = {r.citizen_id: r.reasons for r in found.rows}
+    assert reasons[leyla.id] == (worklist.Reason.EXEMPTION_ENDS,)
+    assert worklist.Reason.RED in reasons[ivan.id] and worklist.Reason.QUIET in reasons[ivan.id]

@@ -1,0 +1,159 @@
+"""The caseworker's pages: the work list (and its CSV), a citizen's exemptions, and the
+municipality's figures (and their CSV). Thin: the services read and decide.
+
+How the work list is audited: a list shows many citizens at once, so a view writes one
+SEARCH row with the filter as its term and the purpose (no row per citizen, which would
+flood every citizen's access log with each page turn). An export takes the list out of
+the app, so it writes one EXPORT row per exported citizen, each of whom sees it in their
+access log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..audit import services as audit
+from ..audit.models import AuditAction
+from ..citizens import exemptions
+from ..citizens.models import BenefitGroup
+from ..config import LANGUAGES
+from ..core.clock import today
+from ..i18n import LANGUAGE_NAMES
+from ..permissions import Channel, Permission, citizen_for, current_actor, requires
+from . import groups, presenter, worklist
+from .export import to_csv
+
+bp = Blueprint("caseload", __name__, url_prefix="/staff")
+
+WORK_LIST_PURPOSE = "Work list: follow-up on job search"
+EXEMPTION_PURPOSE = "Exemption from registering"
+FIGURES_PURPOSE = "Municipality figures"
+
+
+def _actor(purpose: str):  # type: ignore[no-untyped-def]
+    return current_actor(Channel.WEB, purpose=purpose)
+
+
+def _filters() -> tuple[worklist.Filters, dict[str, object]]:
+    try:
+        return worklist.parse_filters(request.args), {}
+    except worklist.FilterError as exc:
+        return worklist.Filters(), {k: presenter.FILTER_ERRORS[k] for k in exc.errors}
+
+
+@bp.get("/worklist")
+@requires(Permission.CITIZEN_MANAGE)
+def work_list():  # type: ignore[no-untyped-def]
+    filters, errors = _filters()
+    day = today()
+    actor = _actor(WORK_LIST_PURPOSE)
+    audit.record(actor, AuditAction.SEARCH, search_term=filters.term())
+    found = worklist.work_list(current_user.municipality_id, day, filters)
+    page = render_template(
+        "caseload/worklist.html", found=found, filters=filters, errors=errors,
+        form=request.args, ending=exemptions.ending_soon(current_user.municipality_id, day),
+        benefit_labels=presenter.BENEFIT_LABELS, group_labels=presenter.GROUP_LABELS,
+        reason_labels=presenter.REASON_LABELS, language_names=LANGUAGE_NAMES,
+        languages=LANGUAGES)
+    return Response(page, 400 if errors else 200)
+
+
+@bp.get("/worklist.csv")
+@requires(Permission.CITIZEN_MANAGE)
+def work_list_csv():  # type: ignore[no-untyped-def]
+    filters, errors = _filters()
+    if errors:
+        abort(400)
+    day = today()
+    rows = worklist.all_rows(current_user.municipality_id, day, filters)
+    audit.record_many(_actor(WORK_LIST_PURPOSE), AuditAction.EXPORT,
+                      [r.citizen_id for r in rows], search_term=filters.term())
+    header = [_("Name"), _("Benefit group"), _("Language"), _("Group this month"),
+              _("Job searches this month"), _("Days without a registration"),
+              _("Refused entries"), _("Follow-ups due"), _("Exempt until"), _("Why on the list")]
+    body = [[r.name, presenter.BENEFIT_LABELS[r.benefit_group], r.language,
+             presenter.GROUP_LABELS[r.group] if r.group else "", r.searches, r.days_quiet,
+             r.refused, r.follow_ups, r.exempt_until.isoformat() if r.exempt_until else "",
+             "; ".join(str(presenter.REASON_LABELS[x]) for x in r.reasons)] for r in rows]
+    return Response(to_csv(header, body), 200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="work-list-{day.isoformat()}.csv"'})
+
+
+def _exemptions_page(citizen, status: int = 200, errors=None, form=None):  # type: ignore[no-untyped-def]
+    day = today()
+    return Response(render_template(
+        "caseload/exemptions.html", person=citizen, today=day,
+        exemptions=exemptions.of_citizen(citizen.id), errors=errors or {}, form=form or {},
+        basis_labels=presenter.LEGAL_BASIS_LABELS, max_days=exemptions.MAX_LENGTH_DAYS,
+        note_max=exemptions.NOTE_MAX), status)
+
+
+@bp.get("/citizens/<int:citizen_id>/exemptions")
+@requires(Permission.CITIZEN_MANAGE)
+def citizen_exemptions(citizen_id: int):  # type: ignore[no-untyped-def]
+    return _exemptions_page(citizen_for(_actor(EXEMPTION_PURPOSE), citizen_id, "read"))
+
+
+@bp.post("/citizens/<int:citizen_id>/exemptions")
+@requires(Permission.CITIZEN_MANAGE)
+def grant_exemption(citizen_id: int):  # type: ignore[no-untyped-def]
+    actor = _actor(EXEMPTION_PURPOSE)
+    form = {k: request.form.get(k, "")[:400] for k in ("legal_basis", "starts_on", "ends_on",
+                                                       "note")}
+    try:
+        exemption = exemptions.grant(actor, citizen_id, exemptions.parse(form, today()))
+    except exemptions.ExemptionError as exc:
+        return _exemptions_page(citizen_for(actor, citizen_id, "read"), 422, exc.errors, form)
+    flash(_("Exemption granted until %(day)s.", day=format_date(exemption.ends_on, "long")),
+          "success")
+    return redirect(url_for(".citizen_exemptions", citizen_id=citizen_id), 303)
+
+
+@bp.post("/citizens/<int:citizen_id>/exemptions/<int:exemption_id>/end")
+@requires(Permission.CITIZEN_MANAGE)
+def end_exemption(citizen_id: int, exemption_id: int):  # type: ignore[no-untyped-def]
+    try:
+        exemptions.end_early(_actor(EXEMPTION_PURPOSE), citizen_id, exemption_id, today())
+    except LookupError:
+        abort(404)
+    except exemptions.ExemptionError:
+        flash(_("This exemption has already ended."), "error")
+    else:
+        flash(_("The exemption has ended. From today the citizen registers again."), "success")
+    return redirect(url_for(".citizen_exemptions", citizen_id=citizen_id), 303)
+
+
+def _figures() -> list[groups.MonthFigures]:
+    audit.record(_actor(FIGURES_PURPOSE), AuditAction.SEARCH, search_term="figures 12 months")
+    return groups.municipality_figures(current_user.municipality_id, today())
+
+
+@bp.get("/figures")
+@requires(Permission.MUNICIPALITY_FIGURES)
+def figures():  # type: ignore[no-untyped-def]
+    return render_template("caseload/figures.html", months=_figures(), groups=groups.GROUPS,
+                           group_labels=presenter.GROUP_LABELS,
+                           benefit_labels=presenter.BENEFIT_LABELS, benefit_groups=BenefitGroup,
+                           follow_up_labels=presenter.FOLLOW_UP_LABELS,
+                           bar_segments=presenter.bar_segments, percent=presenter.percent)
+
+
+@bp.get("/figures.csv")
+@requires(Permission.MUNICIPALITY_FIGURES)
+def figures_csv():  # type: ignore[no-untyped-def]
+    header = [_("Month"), _("Benefit group"), *(presenter.GROUP_LABELS[g] for g in groups.GROUPS),
+              _("Exempt all month"), _("STAR would act")]
+    body = []
+    for month in _figures():
+        label = month.period.start.strftime("%Y-%m")
+        body.append([label, _("All"), *(month.counts[g] for g in groups.GROUPS), month.left_out,
+                     presenter.FOLLOW_UP_LABELS[month.follow_up] if month.follow_up else ""])
+        for benefit in BenefitGroup:
+            body.append([label, presenter.BENEFIT_LABELS[benefit],
+                         *(month.by_benefit[benefit][g] for g in groups.GROUPS), "", ""])
+    return Response(to_csv(header, body), 200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="figures-{today().isoformat()}.csv"'})

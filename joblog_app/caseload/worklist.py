@@ -1,0 +1,211 @@
+"""The caseworker's work list: citizens of the municipality who need a call, read in one
+statement for the page (and for the CSV export).
+
+A citizen is on the list when, not exempt today, their group this month is red or light
+green by STAR's rules (groups.py) or they have registered nothing for 21 days (before
+STAR's own alert at 30); and, exempt or not, when the record refused one of their entries
+or their exemption ends within 14 days (so it is renewed or lapses on purpose)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from ..activities.models import Activity, RecordState
+from ..auth.models import User
+from ..citizens import exemptions
+from ..citizens.models import BenefitGroup
+from ..config import LANGUAGES
+from ..core.clock import DK, month_bounds
+from ..extensions import db
+from ..progress.services import Smiley
+from .groups import Period, judged
+
+QUIET_DAYS = 21
+ENDING_DAYS = 14
+PAGE_SIZE = 50
+MAX_DAYS_FILTER = 3650
+
+
+class Reason(enum.StrEnum):
+    RED = "red"
+    LIGHT_GREEN = "light_green"
+    QUIET = "quiet"  # nothing registered for 21 days
+    REFUSED = "refused"  # the record refused an entry
+    EXEMPTION_ENDS = "exemption_ends"
+
+
+@dataclass(frozen=True)
+class Filters:
+    benefit_group: BenefitGroup | None = None
+    language: str | None = None
+    min_days: int | None = None  # days since the last registration, at least
+    follow_ups: bool = False  # only citizens with follow-ups due
+    page: int = 1
+
+    def term(self) -> str:
+        """The filter as the audit log's search term (no personal data in it)."""
+        parts = [f"group={self.benefit_group or 'all'}", f"lang={self.language or 'all'}",
+                 f"days={self.min_days or 0}", f"follow_ups={'yes' if self.follow_ups else 'no'}",
+                 f"page={self.page}"]
+        return "work list " + " ".join(parts)
+
+    def query(self, **change: object) -> dict[str, str]:
+        """As URL parameters (for links to other pages and the export)."""
+        values = {"benefit_group": self.benefit_group or "", "language": self.language or "",
+                  "min_days": "" if self.min_days is None else str(self.min_days),
+                  "follow_ups": "1" if self.follow_ups else "", "page": str(self.page)}
+        values.update({k: str(v) for k, v in change.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+
+class FilterError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def parse_filters(args: Mapping[str, str]) -> Filters:
+    """Filters from GET parameters; raises ``FilterError`` naming each wrong one."""
+    errors: dict[str, str] = {}
+    group = args.get("benefit_group") or None
+    if group is not None and group not in {b.value for b in BenefitGroup}:
+        errors["benefit_group"], group = "choice", None
+    language = args.get("language") or None
+    if language is not None and language not in LANGUAGES:
+        errors["language"], language = "choice", None
+    min_days: int | None = None
+    raw_days = (args.get("min_days") or "").strip()
+    if raw_days:
+        if raw_days.isascii() and raw_days.isdigit() and int(raw_days) <= MAX_DAYS_FILTER:
+            min_days = int(raw_days)
+        else:
+            errors["min_days"] = "number"
+    raw_page = args.get("page") or "1"
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and \
+        0 < int(raw_page) <= 10_000 else 0
+    if not page:
+        errors["page"], page = "number", 1
+    if errors:
+        raise FilterError(errors)
+    return Filters(BenefitGroup(group) if group else None, language, min_days,
+                   args.get("follow_ups") in ("1", "on", "yes"), page)
+
+
+@dataclass(frozen=True)
+class Row:
+    citizen_id: int
+    name: str
+    language: str
+    benefit_group: BenefitGroup
+    group: Smiley | None  # this month; None while exempt the whole month so far
+    searches: int
+    last_registered: datetime | None
+    days_quiet: int
+    refused: int
+    follow_ups: int
+    exempt_until: date | None
+    reasons: tuple[Reason, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class WorkList:
+    rows: list[Row]
+    total: int
+    page: int
+    pages: int
+
+
+def _statement(municipality_id: int, today: date, filters: Filters) -> sa.Select[tuple]:
+    """Each per-citizen figure is computed once, in grouped subqueries joined to the month's
+    groups (no correlated look-up per citizen), then filtered and sorted."""
+    start, end = month_bounds(today)
+    mine = User.municipality_id == municipality_id
+    j = judged([Period(0, start, end)], mine)
+    a = Activity.__table__.c
+    citizens = sa.select(User.id).where(mine)
+    last = (sa.select(a.citizen_id, sa.func.max(a.created_at).label("at"))
+            .where(a.citizen_id.in_(citizens)).group_by(a.citizen_id).subquery("last"))
+    refused = (sa.select(a.citizen_id, sa.func.count().label("n"))
+               .where(a.record_state == RecordState.FAILED, a.deleted_at.is_(None))
+               .group_by(a.citizen_id).subquery("refused"))
+    follow = (sa.select(a.citizen_id, sa.func.count().label("n"))
+              .where(a.follow_up_on <= today, a.followed_up_at.is_(None),
+                     a.deleted_at.is_(None), a.converted_to_id.is_(None))
+              .group_by(a.citizen_id).subquery("follow"))
+    c = (
+        sa.select(j.c.citizen_id, User.name, User.language, j.c.benefit_group, j.c.grp,
+                  j.c.searches, last.c.at.label("last_registered"),
+                  sa.func.coalesce(last.c.at, User.created_at).label("since"),
+                  sa.func.coalesce(refused.c.n, 0).label("refused"),
+                  sa.func.coalesce(follow.c.n, 0).label("follow_ups"),
+                  exemptions.exempt_until_column(j.c.citizen_id, today).label("exempt_until"))
+        .select_from(j)
+        .join(User, User.id == j.c.citizen_id)
+        .outerjoin(last, last.c.citizen_id == j.c.citizen_id)
+        .outerjoin(refused, refused.c.citizen_id == j.c.citizen_id)
+        .outerjoin(follow, follow.c.citizen_id == j.c.citizen_id)
+        .subquery("c"))
+    on_list = sa.or_(
+        sa.and_(c.c.exempt_until.is_(None),
+                sa.or_(c.c.grp.in_([Smiley.RED.value, Smiley.LIGHT_GREEN.value]),
+                       c.c.since < _midnight(today - timedelta(days=QUIET_DAYS - 1)))),
+        c.c.refused > 0,
+        c.c.exempt_until <= today + timedelta(days=ENDING_DAYS))
+    where = [on_list]
+    if filters.benefit_group:
+        where.append(c.c.benefit_group == filters.benefit_group)
+    if filters.language:
+        where.append(c.c.language == filters.language)
+    if filters.min_days is not None:
+        where.append(c.c.since < _midnight(today - timedelta(days=filters.min_days - 1)))
+    if filters.follow_ups:
+        where.append(c.c.follow_ups > 0)
+    return (sa.select(c, sa.func.count().over().label("total")).where(*where)
+            .order_by(c.c.since, c.c.citizen_id))
+
+
+def _midnight(day: date) -> datetime:
+    """The start of a Danish day as the naive UTC of the ``created_at`` columns."""
+    return datetime.combine(day, time(), DK).astimezone(UTC).replace(tzinfo=None)
+
+
+def _row(r: sa.Row, today: date) -> Row:
+    since: datetime = r.since
+    days = (today - since.replace(tzinfo=UTC).astimezone(DK).date()).days
+    group = Smiley(r.grp) if r.grp else None
+    reasons = []
+    if r.exempt_until is None:
+        if group in (Smiley.RED, Smiley.LIGHT_GREEN):
+            reasons.append(Reason(group.value))
+        if days >= QUIET_DAYS:
+            reasons.append(Reason.QUIET)
+    if r.refused:
+        reasons.append(Reason.REFUSED)
+    if r.exempt_until is not None and r.exempt_until <= today + timedelta(days=ENDING_DAYS):
+        reasons.append(Reason.EXEMPTION_ENDS)
+    return Row(r.citizen_id, r.name, r.language, BenefitGroup(r.benefit_group), group,
+               int(r.searches), r.last_registered, days, int(r.refused), int(r.follow_ups),
+               r.exempt_until, tuple(reasons))
+
+
+def work_list(municipality_id: int, today: date, filters: Filters,
+              page_size: int = PAGE_SIZE) -> WorkList:
+    """One page of the work list, longest without a registration first."""
+    stmt = _statement(municipality_id, today, filters)
+    rows = db.session.execute(stmt.limit(page_size).offset((filters.page - 1) * page_size)).all()
+    total = rows[0].total if rows else 0
+    if not rows and filters.page > 1:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    return WorkList([_row(r, today) for r in rows], total, filters.page,
+                    max(1, -(-total // page_size)))
+
+
+def all_rows(municipality_id: int, today: date, filters: Filters) -> list[Row]:
+    """Every row the filters find (every page), for the export."""
+    return [_row(r, today) for r in db.session.execute(_statement(municipality_id, today,
+                                                                  filters))]
