@@ -146,13 +146,13 @@ def entry_with(page: Page, scope: str, text: str):  # type: ignore[no-untyped-de
 
 TAP_TARGETS_JS = """
 () => {
-  const sel = 'a, button, input, select, textarea, summary, label.choice';
+  const sel = 'a, button, input, select, textarea, summary, label.choice, label.check';
   const bad = [];
   for (const el of document.querySelectorAll(sel)) {
     if (el.closest('.skip-link') || el.classList.contains('skip-link')) continue;  // keyboard only
     if (el.type === 'hidden') continue;
     // A radio/checkbox inside its label: the label is the tap target.
-    if (el.tagName === 'INPUT' && el.closest('label.choice')) continue;
+    if (el.tagName === 'INPUT' && el.closest('label.choice, label.check')) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     if (el.closest('details:not([open])') && !el.matches('summary')) continue;

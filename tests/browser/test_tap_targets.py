@@ -37,3 +37,37 @@ def test_tap_targets_are_at_least_44px(live, make_citizen, phone, lang):
 
     report = "\n".join(f"{where}: {item}" for where, items in problems.items() for item in items)
     assert not report, f"[{lang}] tap targets lower than 44px:\n{report}"
+
+
+@pytest.mark.parametrize("lang", ["da", "ar"])
+def test_staff_tap_targets_are_at_least_44px(live, new_page, make_citizen, lang):
+    """The helper's and the caseworker's pages on a phone: a job café session with a visitor
+    and their checklist, the assist page and the assisted form, the work list and figures."""
+    from .test_accessibility import cafe_visit, staff_page
+
+    citizen = make_citizen("uk" if lang == "da" else "da")
+    session_id, _check_in, _url = cafe_visit(live, citizen.id, lang)
+    problems: dict[str, list[str]] = {}
+    helper = staff_page(live, new_page, "helper", lang).page
+    for where, path in (("staff home", "/staff"), ("job cafés today", "/staff/sessions"),
+                        ("session screen", f"/staff/sessions/{session_id}?q=Browser"),
+                        ("find a citizen", "/staff/citizens"),
+                        ("assist page", f"/staff/citizens/{citizen.id}/assist")):
+        helper.goto(path)
+        problems[where] = small_tap_targets(helper)
+    helper.check("#asked")
+    helper.click("#request-form button[type=submit]")
+    expect(helper.locator("#request-title")).to_be_visible()
+    problems["assist page with a request"] = small_tap_targets(helper)
+    helper.goto(f"/staff/citizens/{citizen.id}/new/application")
+    open_details(helper)
+    problems["assisted form in two languages"] = small_tap_targets(helper)
+
+    caseworker = staff_page(live, new_page, "caseworker", lang).page
+    for where, path in (("work list", "/staff/worklist"), ("figures", "/staff/figures"),
+                        ("exemptions", f"/staff/citizens/{citizen.id}/exemptions")):
+        caseworker.goto(path)
+        problems[where] = small_tap_targets(caseworker)
+
+    report = "\n".join(f"{where}: {item}" for where, items in problems.items() for item in items)
+    assert not report, f"[{lang}] tap targets lower than 44px:\n{report}"
