@@ -31,4 +31,7 @@ PURPOSE_LABELS = {
     "requirement": _l("Your job search goal"),
     "cpr_number": _l("Your CPR number, so your entries reach Joblog"),
     "retry_refused": _l("Sending your entries to Joblog again"),
+    # The purposes the work list's export and the exemptions page write (caseload/views.py).
+    "Work list: follow-up on job search": _l("Checking on your job search"),
+    "Exemption from registering": _l("Your break from writing down your job search"),
 }
