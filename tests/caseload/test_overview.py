@@ -274,3 +274,26 @@ def test_another_municipalitys_citizen_and_forged_ids_are_404_and_logged(client,
         assert client.get(forged).status_code == 404, forged
     caseworker_self = f"/staff/citizens/{caseworker.id}"
     assert client.get(caseworker_self).status_code == 404
+
+
+def test_hostile_input_to_every_overview_route_is_never_a_500(client, caseworker, citizen):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tests.fuzz.test_fuzz import HOSTILE_TEXT, SETTINGS
+
+    _give(client, citizen.id)
+    routes = [("purpose", ("purpose", "text")), ("requirement", ("count", "period", "use_default")),
+              ("cpr", ("cpr",)), ("retry", ())]
+
+    @SETTINGS
+    @given(st.sampled_from(routes), st.lists(HOSTILE_TEXT, min_size=3, max_size=3),
+           st.sampled_from([str(citizen.id), str(2**31), str(2**63), "0"]))
+    def hostile(route, values, target):  # type: ignore[no-untyped-def]
+        path, names = route
+        form = dict(zip(names, values, strict=False))
+        r = client.post(f"/staff/citizens/{target}/{path}", form, htmx=False)
+        assert r.status_code < 500, (path, form, target)
+        assert client.get(f"/staff/citizens/{target}").status_code < 500
+
+    hostile()
