@@ -98,6 +98,11 @@ class MonthLine:
     exempt_days: int
     obliged_days: int
 
+    @property
+    def before_account(self) -> bool:
+        """The month ended before the citizen's account was made: nothing to show."""
+        return self.obliged_days <= 0 and not self.exempt_days and not self.searches
+
 
 def months(citizen_id: int, today: date, count: int = 12) -> list[MonthLine]:
     """The citizen's STAR group and job searches for each of the last ``count`` months
