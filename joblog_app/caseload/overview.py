@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..activities.forms import clean_text
 from ..activities.models import Activity, ActivityKind, RecordState
@@ -68,15 +69,23 @@ def purpose_today(staff_user_id: int, citizen_id: int, day: date) -> PurposeGive
 
 def give_purpose(staff_user_id: int, citizen_id: int, day: date, purpose: OverviewPurpose,
                  text: str | None) -> PurposeGiven:
-    """Remember the purpose for today (a new one replaces today's). Flushes."""
+    """Remember the purpose for today (a new one replaces today's): an upsert, so a form
+    sent twice at once (a double tap) is no unique violation. The caseworker's rows of
+    earlier days go. Flushes."""
     db.session.execute(sa.delete(PurposeGiven).where(
-        PurposeGiven.staff_user_id == staff_user_id,
-        sa.or_(PurposeGiven.day < day, PurposeGiven.citizen_id == citizen_id))
+        PurposeGiven.staff_user_id == staff_user_id, PurposeGiven.day < day)
         .execution_options(synchronize_session=False))
-    given = PurposeGiven(staff_user_id=staff_user_id, citizen_id=citizen_id, day=day,
-                         purpose=purpose, text=text, at=utcnow())
-    db.session.add(given)
-    db.session.flush()
+    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(PurposeGiven.__table__).values(
+        staff_user_id=staff_user_id, citizen_id=citizen_id, day=day, purpose=purpose,
+        text=text, at=utcnow())
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=["staff_user_id", "citizen_id", "day"],
+        set_={"purpose": insert.excluded.purpose, "text": insert.excluded.text,
+              "at": insert.excluded.at}))
+    given = purpose_today(staff_user_id, citizen_id, day)
+    assert given is not None
+    db.session.refresh(given)
     return given
 
 

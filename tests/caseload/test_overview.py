@@ -297,3 +297,12 @@ def test_hostile_input_to_every_overview_route_is_never_a_500(client, caseworker
         assert client.get(f"/staff/citizens/{target}").status_code < 500
 
     hostile()
+
+
+def test_a_purpose_given_twice_the_same_day_is_one_row(app_ctx, caseworker, citizen):
+    overview.give_purpose(caseworker.id, citizen.id, today(), OverviewPurpose.WORK_LIST, None)
+    given = overview.give_purpose(caseworker.id, citizen.id, today(), OverviewPurpose.OTHER,
+                                  "Opfølgning")
+    db.session.commit()
+    assert (given.purpose, given.text) == (OverviewPurpose.OTHER, "Opfølgning")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PurposeGiven)) == 1
