@@ -306,3 +306,21 @@ def test_a_purpose_given_twice_the_same_day_is_one_row(app_ctx, caseworker, citi
     db.session.commit()
     assert (given.purpose, given.text) == (OverviewPurpose.OTHER, "Opfølgning")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PurposeGiven)) == 1
+
+
+def test_the_work_list_and_the_find_page_link_to_the_overview(client, caseworker, citizen):
+    _old(citizen, 60)
+    link = f'href="/staff/citizens/{citizen.id}"'
+    assert link in client.get("/staff/worklist").get_data(as_text=True)
+    assert link in client.get(f"/staff/citizens?q={citizen.name}").get_data(as_text=True)
+    assert link in client.get(f"/staff/citizens/{citizen.id}/exemptions").get_data(as_text=True)
+
+
+def test_a_helper_finds_citizens_without_the_overview_link(app_ctx, client, make_citizen,
+                                                           citizen):
+    helper = make_citizen(role=Role.HELPER, email="helper@example.org")
+    _login_as(client, helper)
+    page = client.get(f"/staff/citizens?q={citizen.name}").get_data(as_text=True)
+    assert f"/staff/citizens/{citizen.id}/assist" in page
+    assert f'href="/staff/citizens/{citizen.id}"' not in page
+    assert client.get(f"/staff/citizens/{citizen.id}").status_code == 403
