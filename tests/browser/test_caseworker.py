@@ -129,6 +129,7 @@ def test_a_caseworker_prepares_a_conversation_and_the_citizen_leaves_the_list(
     page.fill("#cpr-number", CPR)
     page.click("#cpr-form button[type=submit]")
     expect(page.locator("#cpr-now")).to_contain_text("010190-XXXX")
+    expect(page.locator(".flash-success")).to_contain_text("2")
     assert CPR not in page.content() and "0101901234" not in page.content()
     assert CPR not in page.url
     assert _states(live, citizen_id) == {"pending"}
