@@ -391,3 +391,26 @@ def refusal_audited(code: PairingCode, channel: Any) -> None:
     actor = Actor.of(helper, channel)
     audit.record(actor, AuditAction.PAIRING, citizen_id=code.citizen_id,
                  outcome=AuditOutcome.DENIED, unit=code.session.cafe.name)
+
+
+# --- A citizen's visits (the caseworker's overview) -------------------------------------
+@dataclass(frozen=True)
+class Visit:
+    day: date
+    cafe_name: str
+    items: list[ChecklistItem]
+
+
+def visits_of(citizen_id: int, municipality_id: int, since: date, limit: int = 20
+              ) -> list[Visit]:
+    """The citizen's job café visits in the municipality since ``since``, newest first,
+    each with its checklist (two statements)."""
+    rows = db.session.execute(
+        sa.select(CheckIn.id, CafeSession.day, Cafe.name)
+        .join(CafeSession, CafeSession.id == CheckIn.session_id)
+        .join(Cafe, Cafe.id == CafeSession.cafe_id)
+        .where(CheckIn.citizen_id == citizen_id, Cafe.municipality_id == municipality_id,
+               CafeSession.day >= since)
+        .order_by(CafeSession.day.desc(), CheckIn.id.desc()).limit(limit)).all()
+    items = items_of([r.id for r in rows])
+    return [Visit(r.day, r.name, items[r.id]) for r in rows]

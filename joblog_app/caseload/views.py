@@ -10,19 +10,28 @@ access log."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..activities.forms import KIND_LABELS, STATUS_LABELS
+from ..assisted import services as assisted
 from ..audit import services as audit
 from ..audit.models import AuditAction
+from ..cafes import presenter as cafe_words
+from ..cafes import services as cafes
 from ..citizens import exemptions
+from ..citizens import services as citizens
+from ..citizens.cpr import CprError
 from ..citizens.models import BenefitGroup
 from ..config import LANGUAGES
 from ..core.clock import today
 from ..i18n import LANGUAGE_NAMES
 from ..permissions import Channel, Permission, citizen_for, current_actor, requires
-from . import groups, presenter, worklist
+from ..record import presenter as record_words
+from ..record import services as record
+from . import groups, overview, presenter, worklist
+from . import overview_presenter as overview_words
 from .export import to_csv
 
 bp = Blueprint("caseload", __name__, url_prefix="/staff")
@@ -157,3 +166,137 @@ def figures_csv():  # type: ignore[no-untyped-def]
     return Response(to_csv(header, body), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="figures-{today().isoformat()}.csv"'})
+
+
+# --- The citizen overview (conversation preparation): issue 12 ------------------------------
+# Opening it asks for a purpose once per citizen per day (remembered server-side:
+# caseload/overview.py); each opening is then a READ row with that purpose. The actions are
+# POSTs audited as changes, each with its own purpose; a refused input re-shows the page
+# (422) and is logged as a read, so the citizen's log never says "changed" for nothing.
+def _purpose_page(citizen_id: int, status: int = 200, errors=None, form=None):  # type: ignore[no-untyped-def]
+    return Response(render_template(
+        "caseload/purpose.html", citizen_id=citizen_id, choices=overview_words.PURPOSE_CHOICES,
+        errors=errors or {}, form=form or {}, text_max=overview.PURPOSE_TEXT_MAX), status)
+
+
+def _overview_page(citizen, status: int = 200, errors=None, form=None):  # type: ignore[no-untyped-def]
+    day = today()
+    profile = overview.profile(citizen.id)
+    entries, total = overview.entries(citizen.id)
+    months = overview.months(citizen.id, day)
+    default = citizens.DEFAULT_REQUIREMENTS[profile.benefit_group] if profile else None
+    return Response(render_template(
+        "caseload/overview.html", person=citizen, profile=profile, today=day,
+        given=overview.purpose_today(current_user.id, citizen.id, day),
+        months=months, entries=entries, entries_total=total,
+        planned=overview.planned_jobs(citizen.id),
+        visits=cafes.visits_of(citizen.id, citizen.municipality_id, months[0].period.start
+                               if months else day),
+        exemptions=exemptions.of_citizen(citizen.id), requests=assisted.requests_of(citizen.id),
+        sync=record.citizen_sync(citizen.id), waiting_for_cpr=overview.waiting_for_cpr(citizen.id),
+        masked_cpr=citizens.masked_cpr(profile) if profile else None, default=default,
+        errors=errors or {}, form=form or {}, words=overview_words,
+        group_labels=presenter.GROUP_LABELS, benefit_labels=presenter.BENEFIT_LABELS,
+        basis_labels=presenter.LEGAL_BASIS_LABELS, kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS, language_names=LANGUAGE_NAMES,
+        item_words=cafe_words.item_words, staff_status=record_words.staff_entry_status),
+        status)
+
+
+@bp.get("/citizens/<int:citizen_id>")
+@requires(Permission.CITIZEN_MANAGE)
+def overview_page(citizen_id: int):  # type: ignore[no-untyped-def]
+    given = overview.purpose_today(current_user.id, citizen_id, today())
+    if given is None:
+        # 404 (and a denied row) for a citizen who is not the caseworker's, before asking.
+        citizen_for(_actor(None), citizen_id, "read", audit_allowed=False)  # type: ignore[arg-type]
+        return _purpose_page(citizen_id)
+    return _overview_page(citizen_for(_actor(overview.audit_purpose(given)), citizen_id, "read"))
+
+
+@bp.get("/citizens/<int:citizen_id>/purpose")
+@requires(Permission.CITIZEN_MANAGE)
+def change_purpose(citizen_id: int):  # type: ignore[no-untyped-def]
+    citizen_for(_actor(None), citizen_id, "read", audit_allowed=False)  # type: ignore[arg-type]
+    given = overview.purpose_today(current_user.id, citizen_id, today())
+    form = {"purpose": given.purpose.value, "text": given.text or ""} if given else {}
+    return _purpose_page(citizen_id, form=form)
+
+
+@bp.post("/citizens/<int:citizen_id>/purpose")
+@requires(Permission.CITIZEN_MANAGE)
+def give_purpose(citizen_id: int):  # type: ignore[no-untyped-def]
+    form = {k: request.form.get(k, "")[:400] for k in ("purpose", "text")}
+    citizen_for(_actor(None), citizen_id, "read", audit_allowed=False)  # type: ignore[arg-type]
+    try:
+        purpose, text = overview.parse_purpose(form)
+    except overview.PurposeError as exc:
+        return _purpose_page(citizen_id, 422, exc.errors, form)
+    overview.give_purpose(current_user.id, citizen_id, today(), purpose, text)
+    return redirect(url_for(".overview_page", citizen_id=citizen_id), 303)
+
+
+def _refused(citizen_id: int, purpose: str, errors, form):  # type: ignore[no-untyped-def]
+    """A refused action: the page again with what was typed (a read, not a change)."""
+    return _overview_page(citizen_for(_actor(purpose), citizen_id, "read"), 422, errors, form)
+
+
+@bp.post("/citizens/<int:citizen_id>/requirement")
+@requires(Permission.CITIZEN_MANAGE)
+def set_requirement(citizen_id: int):  # type: ignore[no-untyped-def]
+    form = {k: request.form.get(k, "")[:20] for k in ("count", "period")}
+    actor = _actor(overview.PURPOSE_REQUIREMENT)
+    try:
+        if request.form.get("use_default"):
+            profile = overview.profile(citizen_id)
+            if profile is None:
+                citizen_for(actor, citizen_id, "read")  # 404 (and the denied row)
+                abort(404)
+            count, period = citizens.DEFAULT_REQUIREMENTS[profile.benefit_group]
+        else:
+            count, period = citizens.parse_requirement(form["count"], form["period"])
+    except citizens.RequirementError as exc:
+        return _refused(citizen_id, overview.PURPOSE_REQUIREMENT, exc.errors, form)
+    try:
+        citizens.set_requirement(actor, citizen_id, count, period)
+    except citizens.NotACitizen:
+        abort(404)
+    flash(_("The requirement is saved: %(count)s %(period)s.", count=overview_words.number(count),
+            period=overview_words.PERIOD_LABELS[period]), "success")
+    return redirect(url_for(".overview_page", citizen_id=citizen_id) + "#requirement", 303)
+
+
+@bp.post("/citizens/<int:citizen_id>/cpr")
+@requires(Permission.CITIZEN_MANAGE)
+def put_cpr(citizen_id: int):  # type: ignore[no-untyped-def]
+    # The number is never echoed, logged, put in a URL, a flash or an audit row: a refused
+    # number re-shows an empty field.
+    raw = request.form.get("cpr", "")[:40]
+    waiting = overview.waiting_for_cpr(citizen_id)
+    try:
+        citizens.put_cpr_on_file(_actor(overview.PURPOSE_CPR), citizen_id, raw)
+    except CprError:
+        return _refused(citizen_id, overview.PURPOSE_CPR, {"cpr": _(
+            "That is not a CPR number. Write 10 digits: the birth date (DDMMYY) and 4 more.")},
+            {})
+    except citizens.NotACitizen:
+        abort(404)
+    flash(ngettext("The CPR number is on file. %(num)s waiting entry is sent to Joblog now.",
+                   "The CPR number is on file. %(num)s waiting entries are sent to Joblog now.",
+                   waiting) if waiting else _("The CPR number is on file."), "success")
+    return redirect(url_for(".overview_page", citizen_id=citizen_id) + "#cpr", 303)
+
+
+@bp.post("/citizens/<int:citizen_id>/retry")
+@requires(Permission.CITIZEN_MANAGE)
+def retry_refused(citizen_id: int):  # type: ignore[no-untyped-def]
+    actor = _actor(overview.PURPOSE_RETRY)
+    citizen = citizen_for(actor, citizen_id, "change", audit_allowed=False)
+    n = record.retry_failed_of(citizen.id)
+    audit.record(actor, AuditAction.CHANGE if n else AuditAction.READ, citizen_id=citizen.id)
+    if n:
+        flash(ngettext("%(num)s refused entry is sent to Joblog again.",
+                       "%(num)s refused entries are sent to Joblog again.", n), "success")
+    else:
+        flash(_("There are no refused entries to send again."), "success")
+    return redirect(url_for(".overview_page", citizen_id=citizen_id) + "#entries", 303)

@@ -3,9 +3,13 @@ number on file (encrypted at rest, shown masked)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
+from ..permissions import Actor, citizen_for
 from . import cpr as cpr_numbers
 from . import signals
 from .models import BenefitGroup, CitizenProfile, RequirementPeriod
@@ -56,3 +60,75 @@ def cpr_of(profile: CitizenProfile) -> str | None:
     if not profile.cpr_encrypted:
         return None
     return cpr_numbers.normalize(cpr_numbers.decrypt(profile.cpr_encrypted))
+
+
+# --- Staff changes (a caseworker, from the citizen overview) ------------------------------
+REQUIREMENT_MIN = Decimal("0.5")
+REQUIREMENT_MAX = Decimal("30")
+
+
+class RequirementError(ValueError):
+    """Refused input: ``errors`` maps a form field to a localized message."""
+
+    def __init__(self, errors: dict[str, object]) -> None:
+        super().__init__("requirement refused: " + ", ".join(errors))
+        self.errors = errors
+
+
+def parse_requirement(raw_count: str, raw_period: str) -> tuple[Decimal, RequirementPeriod]:
+    """A requirement from a form: a count such as ``6`` or ``1,5`` (one decimal at most,
+    0.5 to 30) and ``week`` or ``month``. Raises ``RequirementError`` naming each wrong
+    field."""
+    errors: dict[str, object] = {}
+    text = (raw_count or "").strip().replace(",", ".")
+    count: Decimal | None = None
+    if not re.fullmatch(r"[0-9]{1,2}(\.[0-9])?", text):
+        errors["count"] = _l("Write a number, for example 6 or 1.5.")
+    else:
+        count = Decimal(text)
+        if not REQUIREMENT_MIN <= count <= REQUIREMENT_MAX:
+            errors["count"] = _l("Choose a number from %(low)s to %(high)s.",
+                                 low=REQUIREMENT_MIN, high=REQUIREMENT_MAX)
+    try:
+        period = RequirementPeriod(raw_period or "")
+    except ValueError:
+        period = None
+        errors["period"] = _l("Choose a week or a month.")
+    if errors:
+        raise RequirementError(errors)
+    assert count is not None and period is not None
+    return count, period
+
+
+def set_requirement(actor: Actor, citizen_id: int, count: Decimal,
+                    period: RequirementPeriod) -> CitizenProfile:
+    """A caseworker sets the citizen's job-search requirement (audited as a change; 404
+    outside the actor's municipality). Flushes."""
+    citizen = citizen_for(actor, citizen_id, "change")
+    profile = profile_of(citizen.id)
+    if profile is None:
+        raise NotACitizen("only citizens have a requirement")
+    profile.requirement_count = count
+    profile.requirement_period = period
+    db.session.flush()
+    return profile
+
+
+def put_cpr_on_file(actor: Actor, citizen_id: int, raw_cpr: str) -> str:
+    """A caseworker puts the citizen's CPR number on file or replaces it (audited as a
+    change; 404 outside the actor's municipality); ``store_cpr`` releases the waiting
+    entries. Returns the number masked. Raises ``cpr.CprError`` before anything is written
+    for a number that is not a CPR number. Flushes."""
+    cpr_numbers.normalize(raw_cpr)  # refuse a wrong number before the audit row says "changed"
+    citizen = citizen_for(actor, citizen_id, "change")
+    return store_cpr(citizen.id, raw_cpr)
+
+
+def masked_cpr(profile: CitizenProfile) -> str | None:
+    """The number on file, masked (birth date only); None when none is on file, ``"?"``
+    when it cannot be read with the configured key."""
+    try:
+        number = cpr_of(profile)
+    except cpr_numbers.CprError:
+        return "?"
+    return cpr_numbers.mask(number) if number else None

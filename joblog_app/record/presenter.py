@@ -65,3 +65,21 @@ def sync_summary(sync: CitizenSync) -> StatusLine:
             sync.on_the_way))
     return StatusLine("sync-summary", "check", gettext("All your entries are in Joblog."),
                       all_in=True)
+
+
+def staff_entry_status(entry: Any) -> StatusLine:
+    """One entry's delivery state for the caseworker, with the record's reason for a
+    refused entry (``record_error``) and why one waits."""
+    state = RecordState(entry.record_state)
+    css = f"record-{state.value}"
+    if state == RecordState.FAILED:
+        reason = entry.record_error or gettext("no reason given")
+        return StatusLine(css, "alert", gettext("Refused by Joblog: %(reason)s", reason=reason))
+    if state == RecordState.WAITING:
+        if entry.record_error == WAIT_NO_CPR:
+            return StatusLine(css, "clock", gettext("Waiting for the citizen's CPR number"))
+        return StatusLine(css, "clock",
+                          gettext("Waiting: the municipality is not connected to Joblog"))
+    if state == RecordState.LOCAL:
+        return StatusLine(css, "network_lead", gettext("Not sent to Joblog (the citizen's own)"))
+    return entry_status(entry)

@@ -97,6 +97,13 @@ def retry_failed(activity_ids: list[int] | None = None) -> int:
     return _requeue(condition)
 
 
+def retry_failed_of(citizen_id: int) -> int:
+    """Send one citizen's failed entries again (a caseworker fixed the cause, from the
+    citizen overview); returns how many. Flushes."""
+    return _requeue(sa.and_(Activity.citizen_id == citizen_id,
+                            Activity.record_state == RecordState.FAILED))
+
+
 def _requeue(condition: sa.ColumnElement[bool]) -> int:
     result = db.session.execute(
         sa.update(Activity).where(condition)

@@ -372,6 +372,7 @@ def test_assisted_registration_pages_in_every_language(live, new_page, make_citi
 @pytest.mark.parametrize("lang", ["da", "uk", "ar", "en"])
 def test_every_caseworker_page_in_every_language(live, new_page, lang):
     """The work list (with the demo's exempt and red citizens, and with a wrong filter), a
+    citizen's overview (its purpose step, with an error, the page, with refused input), a
     citizen's exemptions (and a refused grant), and the figures with their SVG chart."""
     import pyotp
 
@@ -395,6 +396,28 @@ def test_every_caseworker_page_in_every_language(live, new_page, lang):
     page.goto(base + "/staff/worklist?min_days=abc&benefit_group=sho")
     expect(page.locator("#f-min_days")).to_have_attribute("aria-invalid", "true")
     check("work list with a wrong filter")
+    # The citizen overview: the purpose step (and a refused one), then the page (and a
+    # refused CPR number and requirement).
+    page.locator("ul.entries a.button-go").first.click()
+    expect(page.locator("#purpose-form")).to_be_visible()
+    check("the overview's purpose step")
+    page.locator("input[name=purpose][value=other]").check()
+    page.click("#purpose-form button[type=submit]")
+    expect(page.locator("#purpose-text")).to_have_attribute("aria-invalid", "true")
+    check("the overview's purpose step with an error")
+    page.fill("#purpose-text", f"{LONG_WORD[:40]} {EMOJI}")
+    page.click("#purpose-form button[type=submit]")
+    expect(page.locator("#progress")).to_be_visible()
+    check("a citizen's overview")
+    page.fill("#req-count", "abc")
+    page.click("#requirement button.button-primary")
+    expect(page.locator("#req-count")).to_have_attribute("aria-invalid", "true")
+    page.fill("#cpr-number", "123")
+    page.click("#cpr-form button[type=submit]")
+    expect(page.locator("#cpr-number")).to_have_attribute("aria-invalid", "true")
+    check("a citizen's overview with a refused CPR number")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"overview-{lang}.png"), full_page=True)
     page.goto(base + "/staff/worklist")
     page.locator("ul.entries a[href$='/exemptions']").first.click()
     page.wait_for_url("**/exemptions")
@@ -410,4 +433,4 @@ def test_every_caseworker_page_in_every_language(live, new_page, lang):
     page.screenshot(path=str(ARTIFACTS / f"figures-{lang}.png"), full_page=True)
     page.goto(base + "/staff/worklist")
     page.screenshot(path=str(ARTIFACTS / f"worklist-{lang}.png"), full_page=True)
-    assert len(check.seen) == 5, check.seen
+    assert len(check.seen) == 9, check.seen
