@@ -72,8 +72,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Bearer token that lets monitoring read the record queue's figures on /healthz
         # (empty: nobody; anonymous callers only learn that the app is alive).
         "MONITORING_TOKEN": "",
-        # log (development: codes in the server log) or smtp; production refuses log.
+        # log (development: codes in the server log), or smtp and/or sms ("smtp,sms": phone
+        # numbers by SMS, e-mail addresses by SMTP); production refuses log.
         "CODE_SENDER": "log",
+        # The municipality's SMS gateway (auth/senders.py SmsCodeSender): its message URL,
+        # bearer token and the sender name shown on the phone (at most 11 characters).
+        "SMS_URL": "",
+        "SMS_TOKEN": "",
+        "SMS_SENDER": "Kommune",
+        "SMS_TIMEOUT": 5.0,
         "INSECURE_LOG_CODES": False,
         # Record delivery (record/): gateway per municipality is stored on the municipality;
         # connection details and secrets only from the environment.
@@ -157,12 +164,16 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
                           "https origin, for staff passkeys) must be set in production.")
 
     sender = app.config["CODE_SENDER"]
-    if sender not in ("log", "smtp"):
-        raise ConfigError(f"JOBLOG_CODE_SENDER must be log or smtp, not {sender!r}")
-    if env == "production" and sender == "log" and app.config["INSECURE_LOG_CODES"] is not True:
+    senders = [part.strip() for part in str(sender).split(",") if part.strip()]
+    if not senders or any(s not in ("log", "smtp", "sms") for s in senders):
+        raise ConfigError(f"JOBLOG_CODE_SENDER must be log, smtp, sms or smtp,sms, not {sender!r}")
+    if "sms" in senders and not (app.config["SMS_URL"] and app.config["SMS_TOKEN"]):
+        raise ConfigError("JOBLOG_CODE_SENDER=sms needs JOBLOG_SMS_URL and JOBLOG_SMS_TOKEN "
+                          "(the municipality's SMS gateway).")
+    if env == "production" and "log" in senders and app.config["INSECURE_LOG_CODES"] is not True:
         # Anyone who can read the log could log in as any citizen.
         raise ConfigError("JOBLOG_CODE_SENDER=log writes login codes to the server log: production "
-                          "needs JOBLOG_CODE_SENDER=smtp (benchmarks on throw-away data may set "
+                          "needs JOBLOG_CODE_SENDER=smtp and/or sms (benchmarks on throw-away data may set "
                           "JOBLOG_INSECURE_LOG_CODES=true).")
 
     if not app.config["IS_LOCAL"]:
