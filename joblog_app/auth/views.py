@@ -106,8 +106,9 @@ def _landing(user: User) -> str:
 @public
 def logout():  # type: ignore[no-untyped-def]
     language = current_user.language if current_user.is_authenticated else None
-    sessions.end()
-    resp = redirect(url_for("auth.login"), 303)
+    provider_logout = sessions.end()
+    # Logged in through an identity provider (MitID): its session ends too.
+    resp = redirect(provider_logout or url_for("auth.login"), 303)
     if language:
         resp.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="Lax",
                         secure=not current_app.config["IS_LOCAL"], httponly=True)

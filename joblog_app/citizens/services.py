@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
+
+from ..auth.models import Role, User
 from ..extensions import db
 from . import cpr as cpr_numbers
 from . import signals
@@ -44,10 +47,25 @@ def store_cpr(citizen_id: int, raw_cpr: str) -> str:
     if profile is None:
         raise NotACitizen("only citizens have a CPR number on file")
     number = cpr_numbers.normalize(raw_cpr)
+    index = cpr_numbers.blind_index(number)
+    other = db.session.scalar(sa.select(CitizenProfile.user_id).where(
+        CitizenProfile.cpr_index == index, CitizenProfile.user_id != citizen_id))
+    if other is not None:
+        raise cpr_numbers.CprInUse("this CPR number is on file for another citizen")
     profile.cpr_encrypted = cpr_numbers.encrypt(number)
+    profile.cpr_index = index
     db.session.flush()
     signals.cpr_on_file.send(citizen_id=citizen_id)
     return cpr_numbers.mask(number)
+
+
+def citizen_by_cpr(raw_cpr: str) -> User | None:
+    """The active citizen whose CPR number is on file as ``raw_cpr`` (found through the
+    blind index, nothing decrypted), or None; ``cpr.CprError`` for a malformed number."""
+    index = cpr_numbers.blind_index(raw_cpr)
+    return db.session.scalar(
+        sa.select(User).join(CitizenProfile, CitizenProfile.user_id == User.id)
+        .where(CitizenProfile.cpr_index == index, User.is_active, User.role == Role.CITIZEN))
 
 
 def cpr_of(profile: CitizenProfile) -> str | None:
