@@ -75,5 +75,5 @@ def decrypt(token: str) -> str:
 
 def blind_index(cpr: str, key: str | None = None) -> str:
     """The keyed hash stored beside the encrypted number (``citizen_profile.cpr_index``)."""
-    secret = key if key is not None else current_app.config["CPR_INDEX_KEY"]
+    secret = str(key if key is not None else current_app.config["CPR_INDEX_KEY"])
     return hmac.new(secret.encode(), f"cpr:{normalize(cpr)}".encode(), hashlib.sha256).hexdigest()

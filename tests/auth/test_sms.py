@@ -170,6 +170,7 @@ def test_a_code_leaves_within_a_second_of_the_request_with_a_running_worker(
            "JOBLOG_SECRET_KEY": app.secret_key, "JOBLOG_CODE_SENDER": "smtp,sms",
            "JOBLOG_SMS_URL": gateway.url, "JOBLOG_SMS_TOKEN": gateway.token,
            "JOBLOG_CPR_KEY": app.config["CPR_KEY"], "JOBLOG_TOTP_KEY": app.config["TOTP_KEY"],
+           "JOBLOG_CPR_INDEX_KEY": app.config["CPR_INDEX_KEY"],
            "FLASK_APP": "wsgi"}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--job", "login-codes"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

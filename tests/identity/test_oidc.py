@@ -239,3 +239,14 @@ def test_a_citizens_identity_never_opens_a_staff_session(app, client, oidc, olen
     r = client.get("/login/sso")
     r = _callback(client, login_at_provider(r.headers["Location"], "citizen", until=CALLBACK))
     _assert_refused(client, r, 403, "no staff account", "staff_unknown", caplog)
+
+
+def test_a_broker_that_does_not_answer_gets_a_clear_page(app, app_ctx, client, caplog):
+    from tests.support.oidc_provider import free_port
+
+    app.config.update(OIDC_ISSUER=f"http://127.0.0.1:{free_port()}", OIDC_CLIENT_ID="joblog",
+                      OIDC_TIMEOUT=2)
+    services.forget_cached()
+    r = client.get("/login/mitid", headers={"Accept-Language": "en"})
+    assert r.status_code == 503 and "does not work just now" in r.get_data(as_text=True)
+    assert "oidc login refused reason=unavailable" in caplog.text
