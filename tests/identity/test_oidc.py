@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 import sqlalchemy as sa
 
+from joblog_app.audit.models import AuditEntry
 from joblog_app.auth.models import LoginSession, Role, User
 from joblog_app.citizens.services import store_cpr
 from joblog_app.core.security import csp_for
@@ -81,6 +82,7 @@ def _assert_refused(client, r, status: int, text: str, reason: str, caplog) -> N
     assert client.get("/").status_code == 302  # not logged in
     for number in (CPR, STRANGER_CPR, CPR[:6], STRANGER_CPR[:6]):
         assert number not in caplog.text
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
 
 
 def test_login_page_offers_mitid_only_when_a_provider_is_configured(app, client, provider):
@@ -109,7 +111,8 @@ def test_a_citizen_logs_in_with_mitid_and_logging_out_ends_the_brokers_session(
     home = client.get("/")
     assert home.status_code == 200 and 'lang="uk"' in home.get_data(as_text=True)
     assert f"login ok user={olena} method=oidc" in caplog.text
-    assert CPR not in caplog.text
+    assert CPR not in caplog.text and CPR[:6] not in caplog.text
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
 
     r = client.post("/logout", {}, htmx=False)
     assert r.status_code == 303
