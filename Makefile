@@ -24,9 +24,11 @@ translations: $(STAMP)
 run: install translations
 	VENV=$(VENV) bash scripts/dev_run.sh
 
-# The whole suite: services, views, both databases, real Chromium, axe-core, catalogs.
+# The whole suite: services, views, both databases, real Chromium, axe-core, catalogs, and
+# OpenID Connect against npm's oidc-provider (pinned, installed into tests/support/.node/).
 test: install translations
 	bash tests/support/ensure_browser.sh
+	bash tests/support/ensure_oidc_provider.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

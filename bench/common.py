@@ -95,6 +95,7 @@ def workspace(keep: bool = False) -> Iterator[Workspace]:
         "JOBLOG_SECRET_KEY": "bench-" + secrets.token_hex(32),
         "JOBLOG_CPR_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "JOBLOG_TOTP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "JOBLOG_CPR_INDEX_KEY": "bench-" + secrets.token_hex(32),
         "JOBLOG_WEBAUTHN_RP_ID": "127.0.0.1",
         "JOBLOG_WEBAUTHN_ORIGIN": "http://127.0.0.1",
         "JOBLOG_DATABASE_URL": f"sqlite:///{db_file}",

@@ -72,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         caseload,
         citizens,
         home,
+        identity,
         progress,
         record,
         reminders,
@@ -90,6 +91,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cafes.init_app(app)
     assisted.init_app(app)
     caseload.init_app(app)
+    identity.init_app(app)
 
     from . import htmx
     from .auth.sessions import init_login

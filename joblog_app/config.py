@@ -72,8 +72,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Bearer token that lets monitoring read the record queue's figures on /healthz
         # (empty: nobody; anonymous callers only learn that the app is alive).
         "MONITORING_TOKEN": "",
-        # log (development: codes in the server log) or smtp; production refuses log.
+        # log (development: codes in the server log), or smtp and/or sms ("smtp,sms": phone
+        # numbers by SMS, e-mail addresses by SMTP); production refuses log.
         "CODE_SENDER": "log",
+        # The municipality's SMS gateway (auth/senders.py SmsCodeSender): its message URL,
+        # bearer token and the sender name shown on the phone (at most 11 characters).
+        "SMS_URL": "",
+        "SMS_TOKEN": "",
+        "SMS_SENDER": "Kommune",
+        "SMS_TIMEOUT": 5.0,
         "INSECURE_LOG_CODES": False,
         # Record delivery (record/): gateway per municipality is stored on the municipality;
         # connection details and secrets only from the environment.
@@ -105,6 +112,26 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUSH_BACKOFF_BASE": 2.0,
         "PUSH_PLAN_BATCH_SIZE": 200,
         "PUSH_PLAN_EVERY_MINUTES": 60,
+        # Login through an OpenID Connect provider, e.g. MitID through the municipality's
+        # broker (identity/, docs/operations.md). Off until issuer and client id are set.
+        "OIDC_ISSUER": "",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_SCOPES": "openid",
+        # The claims the provider puts the CPR number and the assurance level in (NemLog-in's
+        # names by default), the lowest level accepted (low < substantial < high), and the
+        # acr_values to ask for (empty: none).
+        "OIDC_CPR_CLAIM": "https://data.gov.dk/model/core/eid/cprNumber",
+        "OIDC_LOA_CLAIM": "https://data.gov.dk/concept/core/nsis/loa",
+        "OIDC_MIN_LOA": "substantial",
+        "OIDC_ACR_VALUES": "",
+        # Staff through the same provider: found by this e-mail claim (never created); an
+        # amr with one of these values counts as their second factor.
+        "OIDC_STAFF": False,
+        "OIDC_EMAIL_CLAIM": "email",
+        "OIDC_SECOND_FACTOR_AMR": "mfa,hwk,otp,sms,swk",
+        "OIDC_TIMEOUT": 10.0,
+        "OIDC_CLOCK_SKEW_SECONDS": 60,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_FROM": "",
@@ -146,6 +173,14 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigError("JOBLOG_CPR_KEY (a Fernet key) must be set in production.")
         app.config["CPR_KEY"] = instance_secret(app.instance_path, "cpr_key", _fernet_key)
 
+    if not app.config.get("CPR_INDEX_KEY"):
+        # Keys the CPR blind index (citizens/cpr.py): a random string of 32+ bytes, its own
+        # key (not CPR_KEY). Changing it means recomputing citizen_profile.cpr_index.
+        if env == "production":
+            raise ConfigError("JOBLOG_CPR_INDEX_KEY (32+ random bytes) must be set in production.")
+        app.config["CPR_INDEX_KEY"] = instance_secret(app.instance_path, "cpr_index_key",
+                                                      lambda: secrets.token_hex(32))
+
     if not app.config.get("TOTP_KEY"):
         # Encrypts staff TOTP secrets at rest, as CPR_KEY does CPR numbers (its own key).
         if env == "production":
@@ -157,13 +192,27 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
                           "https origin, for staff passkeys) must be set in production.")
 
     sender = app.config["CODE_SENDER"]
-    if sender not in ("log", "smtp"):
-        raise ConfigError(f"JOBLOG_CODE_SENDER must be log or smtp, not {sender!r}")
-    if env == "production" and sender == "log" and app.config["INSECURE_LOG_CODES"] is not True:
+    senders = [part.strip() for part in str(sender).split(",") if part.strip()]
+    if not senders or any(s not in ("log", "smtp", "sms") for s in senders):
+        raise ConfigError(f"JOBLOG_CODE_SENDER must be log, smtp, sms or smtp,sms, not {sender!r}")
+    if "sms" in senders and not (app.config["SMS_URL"] and app.config["SMS_TOKEN"]):
+        raise ConfigError("JOBLOG_CODE_SENDER=sms needs JOBLOG_SMS_URL and JOBLOG_SMS_TOKEN "
+                          "(the municipality's SMS gateway).")
+    if env == "production" and "log" in senders and app.config["INSECURE_LOG_CODES"] is not True:
         # Anyone who can read the log could log in as any citizen.
         raise ConfigError("JOBLOG_CODE_SENDER=log writes login codes to the server log: production "
-                          "needs JOBLOG_CODE_SENDER=smtp (benchmarks on throw-away data may set "
+                          "needs JOBLOG_CODE_SENDER=smtp and/or sms (benchmarks on throw-away data may set "
                           "JOBLOG_INSECURE_LOG_CODES=true).")
+
+    issuer = app.config["OIDC_ISSUER"]
+    if issuer and app.config["OIDC_CLIENT_ID"]:
+        if env == "production" and not issuer.startswith("https://"):
+            raise ConfigError("JOBLOG_OIDC_ISSUER must be an https:// URL in production.")
+        if app.config["OIDC_MIN_LOA"] not in ("low", "substantial", "high"):
+            raise ConfigError("JOBLOG_OIDC_MIN_LOA must be low, substantial or high.")
+    from .core.security import csp_for
+
+    app.config["CSP"] = csp_for(app.config)
 
     if not app.config["IS_LOCAL"]:
         # __Host- cookies must be Secure, path=/ and without Domain (ASVS 3.3.x).

@@ -114,6 +114,7 @@ def seed(rng: random.Random | None = None) -> None:
         profile = new_profile(user.id, demo.group)
         if demo.cpr:
             profile.cpr_encrypted = cpr.encrypt(demo.cpr)
+            profile.cpr_index = cpr.blind_index(demo.cpr)
         db.session.add(profile)
         if demo in DEMO_CASELOAD:
             _caseload(user, day, demo is DEMO_CASELOAD[0])

@@ -58,13 +58,16 @@ def send_pending_codes(secret_key: str, sender_for: Callable[[str], CodeSender],
             sender_for(code_row.identifier).send(code_row.identifier, code, user.language, user.id)
         except InvalidToken:  # the secret key changed: this code cannot be sent any more
             db.session.delete(row)
-        except CodeNotSent:
+        except CodeNotSent as exc:
             row.attempts += 1
-            if row.attempts >= OUTBOX_MAX_ATTEMPTS:
+            if exc.permanent or row.attempts >= OUTBOX_MAX_ATTEMPTS:
                 log.error("login code for user #%s given up after %s attempts", user.id, row.attempts)
                 db.session.delete(row)
             else:
-                row.next_attempt_at = now_ + OUTBOX_RETRY * row.attempts
+                wait = OUTBOX_RETRY * row.attempts
+                if exc.retry_after is not None:  # the gateway's Retry-After wins when longer
+                    wait = max(wait, timedelta(seconds=exc.retry_after))
+                row.next_attempt_at = now_ + wait
         else:
             db.session.delete(row)
             sent += 1

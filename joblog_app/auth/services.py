@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask_babel import lazy_gettext as _l
 
+from .. import worker
 from ..extensions import db
 from ..models_base import utcnow
 from . import devices
@@ -163,6 +164,7 @@ def request_code(raw_identifier: str, ip: str, session_key: str, secret_key: str
     db.session.add(LoginCodeOutbox(login_code=login_code, created_at=now, next_attempt_at=now,
                                    sealed_code=_sealer(secret_key).encrypt(code.encode()).decode()))
     db.session.flush()
+    worker.wake()  # the code leaves at once, not at the worker's next look
     return identifier
 
 

@@ -18,6 +18,9 @@ from .models import LoginSession, Role, User
 
 SESSION_KEY = "sid"
 NEXT_KEY = "after_login"  # a local path to return to once logged in
+# After a login through an identity provider: its logout URL (RP-initiated logout), where
+# logging out here sends the browser next, so the provider's session ends too.
+PROVIDER_LOGOUT_KEY = "provider_logout"
 
 
 def init_login(app: Flask) -> None:
@@ -94,9 +97,13 @@ def second_factor_passed() -> bool:
     return row is not None and row.second_factor_at is not None and row.revoked_at is None
 
 
-def end() -> None:
+def end() -> str | None:
+    """End this session; returns the identity provider's logout URL when the login came
+    from one (the caller sends the browser there)."""
+    provider_logout = session.get(PROVIDER_LOGOUT_KEY)
     token = session.get(SESSION_KEY)
     if token:
         services.end_session(token)
     logout_user()
     session.clear()
+    return provider_logout if isinstance(provider_logout, str) else None

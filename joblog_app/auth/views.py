@@ -10,7 +10,7 @@ from ..i18n import LANGUAGE_COOKIE
 from ..permissions import public
 from . import devices, jobs, services, sessions
 from .models import Role, User
-from .senders import CodeNotSent, sender_for
+from .senders import CodeNotSent, configured_senders, sender_for
 
 bp = Blueprint("auth", __name__)
 
@@ -49,7 +49,7 @@ def request_code():  # type: ignore[no-untyped-def]
     except (services.LoginError, CodeNotSent) as exc:
         return htmx.render("auth/login.html", "auth/_login_form.html", status=422,
                            identifier=raw, error=exc.message)
-    if current_app.config["CODE_SENDER"] == "log":
+    if "log" in configured_senders(current_app.config["CODE_SENDER"]):
         # Development: the code appears in this server's log at once (the log sender makes
         # no network call, so there is no timing to hide). Real senders run in the worker.
         # The job commits each message it sends, and with it this request's code.
@@ -106,8 +106,9 @@ def _landing(user: User) -> str:
 @public
 def logout():  # type: ignore[no-untyped-def]
     language = current_user.language if current_user.is_authenticated else None
-    sessions.end()
-    resp = redirect(url_for("auth.login"), 303)
+    provider_logout = sessions.end()
+    # Logged in through an identity provider (MitID): its session ends too.
+    resp = redirect(provider_logout or url_for("auth.login"), 303)
     if language:
         resp.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="Lax",
                         secure=not current_app.config["IS_LOCAL"], httponly=True)

@@ -22,7 +22,7 @@ from ..cafes import presenter as cafe_words
 from ..cafes import services as cafes
 from ..citizens import exemptions
 from ..citizens import services as citizens
-from ..citizens.cpr import CprError
+from ..citizens.cpr import CprError, CprInUse
 from ..citizens.models import BenefitGroup
 from ..config import LANGUAGES
 from ..core.clock import today
@@ -275,6 +275,10 @@ def put_cpr(citizen_id: int):  # type: ignore[no-untyped-def]
     waiting = overview.waiting_for_cpr(citizen_id)
     try:
         citizens.put_cpr_on_file(_actor(overview.PURPOSE_CPR), citizen_id, raw)
+    except CprInUse:
+        return _refused(citizen_id, overview.PURPOSE_CPR, {"cpr": _(
+            "This CPR number is on file for another citizen. Check the number with the "
+            "citizen.")}, {})
     except CprError:
         return _refused(citizen_id, overview.PURPOSE_CPR, {"cpr": _(
             "That is not a CPR number. Write 10 digits: the birth date (DDMMYY) and 4 more.")},

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from ..auth.services import find_citizen
 from ..extensions import db
 from . import services
-from .cpr import CprError
+from .cpr import CprError, CprInUse
 
 citizens = AppGroup("citizens", help="Citizen data put on file by staff.")
 
@@ -24,6 +24,8 @@ def put_cpr_on_file(identifier: str) -> None:
     raw = click.prompt("CPR number", hide_input=True)
     try:
         masked = services.store_cpr(user.id, raw)
+    except CprInUse:
+        raise click.ClickException("that CPR number is on file for another citizen") from None
     except CprError:
         raise click.ClickException("that is not a CPR number (DDMMYY-XXXX)") from None
     db.session.commit()

@@ -1,4 +1,10 @@
-"""CPR numbers: format check, encryption at rest, masking.
+"""CPR numbers: format check, encryption at rest, a blind index, masking.
+
+The blind index is an HMAC-SHA256 of the normalised number with ``JOBLOG_CPR_INDEX_KEY``
+(its own key, not the Fernet key that encrypts the number): it finds the citizen whose CPR
+number an identity provider vouched for without decrypting every profile, and says nothing
+about the number to whoever reads the table without the key (CPR numbers are few enough
+that a plain hash could be reversed by trying them all).
 
 The modulus-11 check is NOT applied: since 2007 CPR numbers without a valid check digit
 are issued, and they must be accepted.
@@ -6,6 +12,8 @@ are issued, and they must be accepted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from datetime import date
@@ -19,6 +27,10 @@ _CPR = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9]{4})$")
 
 class CprError(ValueError):
     pass
+
+
+class CprInUse(CprError):
+    """The number is on file for another citizen (the blind index is unique)."""
 
 
 def normalize(raw: str) -> str:
@@ -59,3 +71,9 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:  # never include the token or the number in the message
         raise CprError("cannot decrypt with the configured key") from exc
+
+
+def blind_index(cpr: str, key: str | None = None) -> str:
+    """The keyed hash stored beside the encrypted number (``citizen_profile.cpr_index``)."""
+    secret = str(key if key is not None else current_app.config["CPR_INDEX_KEY"])
+    return hmac.new(secret.encode(), f"cpr:{normalize(cpr)}".encode(), hashlib.sha256).hexdigest()

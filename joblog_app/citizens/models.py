@@ -42,6 +42,9 @@ class CitizenProfile(db.Model):
     )
     # CPR number, encrypted with JOBLOG_CPR_KEY (citizens/cpr.py); never logged or shown whole.
     cpr_encrypted: Mapped[str | None] = mapped_column(sa.String(200))
+    # Its blind index (cpr.blind_index, a keyed hash): finds the citizen a login with MitID
+    # vouches for. Unique: one profile per CPR number.
+    cpr_index: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     user: Mapped[User] = relationship(back_populates="profile")
 

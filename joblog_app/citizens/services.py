@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..auth.models import Role, User
 from ..extensions import db
 from ..permissions import Actor, citizen_for
 from . import cpr as cpr_numbers
@@ -48,10 +50,25 @@ def store_cpr(citizen_id: int, raw_cpr: str) -> str:
     if profile is None:
         raise NotACitizen("only citizens have a CPR number on file")
     number = cpr_numbers.normalize(raw_cpr)
+    index = cpr_numbers.blind_index(number)
+    other = db.session.scalar(sa.select(CitizenProfile.user_id).where(
+        CitizenProfile.cpr_index == index, CitizenProfile.user_id != citizen_id))
+    if other is not None:
+        raise cpr_numbers.CprInUse("this CPR number is on file for another citizen")
     profile.cpr_encrypted = cpr_numbers.encrypt(number)
+    profile.cpr_index = index
     db.session.flush()
     signals.cpr_on_file.send(citizen_id=citizen_id)
     return cpr_numbers.mask(number)
+
+
+def citizen_by_cpr(raw_cpr: str) -> User | None:
+    """The active citizen whose CPR number is on file as ``raw_cpr`` (found through the
+    blind index, nothing decrypted), or None; ``cpr.CprError`` for a malformed number."""
+    index = cpr_numbers.blind_index(raw_cpr)
+    return db.session.scalar(
+        sa.select(User).join(CitizenProfile, CitizenProfile.user_id == User.id)
+        .where(CitizenProfile.cpr_index == index, User.is_active, User.role == Role.CITIZEN))
 
 
 def cpr_of(profile: CitizenProfile) -> str | None:
@@ -118,10 +135,16 @@ def put_cpr_on_file(actor: Actor, citizen_id: int, raw_cpr: str) -> str:
     """A caseworker puts the citizen's CPR number on file or replaces it (audited as a
     change; 404 outside the actor's municipality); ``store_cpr`` releases the waiting
     entries. Returns the number masked. Raises ``cpr.CprError`` before anything is written
-    for a number that is not a CPR number. Flushes."""
+    for a number that is not a CPR number, ``cpr.CprInUse`` for another citizen's (the
+    caller shows the page again and audits that as a read). Flushes."""
+    from ..audit import services as audit
+    from ..audit.models import AuditAction
+
     cpr_numbers.normalize(raw_cpr)  # refuse a wrong number before the audit row says "changed"
-    citizen = citizen_for(actor, citizen_id, "change")
-    return store_cpr(citizen.id, raw_cpr)
+    citizen = citizen_for(actor, citizen_id, "change", audit_allowed=False)
+    masked = store_cpr(citizen.id, raw_cpr)  # CprInUse: nothing changed, nothing audited
+    audit.record(actor, AuditAction.CHANGE, citizen_id=citizen.id)
+    return masked
 
 
 def masked_cpr(profile: CitizenProfile) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Response, current_app, request
 
 CSP = "; ".join(
@@ -22,9 +24,19 @@ CSP = "; ".join(
 )
 
 
+def csp_for(config: dict) -> str:  # type: ignore[type-arg]
+    """The policy; with an OpenID provider configured, logging out may send the browser on
+    to the provider's logout (RP-initiated logout), so forms may lead there too."""
+    issuer = config.get("OIDC_ISSUER") or ""
+    parts = urlsplit(issuer)
+    if not (config.get("OIDC_CLIENT_ID") and parts.scheme in ("http", "https") and parts.netloc):
+        return CSP
+    return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
 def add_security_headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("Content-Security-Policy", current_app.config.get("CSP") or CSP)
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "same-origin"
     h["X-Frame-Options"] = "DENY"

@@ -227,6 +227,23 @@ def test_a_cpr_number_releases_waiting_entries_and_is_never_echoed(client, casew
     assert "4321" not in ok.request.url
 
 
+def test_another_citizens_cpr_number_is_refused_and_nothing_changes(client, caseworker,
+                                                                    citizen, make_citizen):
+    """The blind index keeps a CPR number on one citizen: a second is told so, kept apart."""
+    from joblog_app.citizens.services import store_cpr
+
+    other = make_citizen()
+    store_cpr(other.id, CPR)
+    db.session.commit()
+    _give(client, citizen.id)
+    refused = client.post(f"/staff/citizens/{citizen.id}/cpr", {"cpr": CPR_DASHED}, htmx=False)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="cpr-error"' in body and CPR_DASHED not in body
+    db.session.expire_all()
+    assert db.session.get(CitizenProfile, citizen.id).cpr_encrypted is None
+    assert _rows(action=AuditAction.CHANGE) == []  # the citizen's log never says "changed"
+
+
 def test_refused_entries_are_sent_again_for_this_citizen_only(client, caseworker, citizen,
                                                               make_citizen):
     other = make_citizen()

@@ -198,6 +198,11 @@ MATRIX: dict[str, Route] = {
     "auth.enter_code": Route("GET", "/login/code", anyone(302)),  # no login pending: back
     "auth.verify_code": Route("POST", "/login/code", anyone(303), {"code": "123456"}),
     "auth.logout": Route("POST", "/logout", anyone(303)),
+    # Login through an OpenID provider: off (404 for everyone) until one is configured;
+    # with one, tests/identity/test_oidc.py.
+    "identity.start": Route("GET", "/login/mitid", anyone(404)),
+    "identity.start_staff": Route("GET", "/login/sso", anyone(404)),
+    "identity.callback": Route("GET", "/login/oidc/callback", anyone(404)),
     "activities.new": Route("GET", "/activities/new/application", OWN_PAGE),
     "activities.create": Route("POST", "/activities/new/application", OWN_CREATE,
                                _application_form()),

@@ -36,6 +36,7 @@ def test_no_inline_script_in_pages(logged_in):
 
 # Production also needs the staff second factor's key and the passkeys' site (config.py).
 STAFF_SETTINGS = {"TOTP_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=",
+                  "CPR_INDEX_KEY": "i" * 64,
                   "WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGIN": "https://localhost"}
 
 
@@ -45,6 +46,10 @@ def test_production_refuses_to_start_without_staff_second_factor_settings():
                 **STAFF_SETTINGS}
     with pytest.raises(ConfigError, match="JOBLOG_TOTP_KEY"):
         create_app({**settings, "TOTP_KEY": ""})
+    with pytest.raises(ConfigError, match="JOBLOG_CPR_INDEX_KEY"):
+        create_app({**settings, "CPR_INDEX_KEY": ""})
+    with pytest.raises(ConfigError, match="JOBLOG_OIDC_ISSUER must be an https"):
+        create_app({**settings, "OIDC_ISSUER": "http://broker.example", "OIDC_CLIENT_ID": "x"})
     with pytest.raises(ConfigError, match="JOBLOG_WEBAUTHN_RP_ID"):
         create_app({**settings, "WEBAUTHN_ORIGIN": ""})
 
@@ -60,9 +65,14 @@ def test_production_refuses_to_write_login_codes_to_the_log():
                 "CPR_KEY": "x1Yq2cQ2m0m4ZQ0cR6oZ8k7P1tq9xkq9b3m8hO2d5yA=", **STAFF_SETTINGS}
     with pytest.raises(ConfigError, match="JOBLOG_CODE_SENDER"):
         create_app({**settings, "CODE_SENDER": "log"})
-    with pytest.raises(ConfigError, match="log or smtp"):
+    with pytest.raises(ConfigError, match="log, smtp, sms"):
         create_app({**settings, "CODE_SENDER": "sms-gateway-not-built"})
     assert create_app({**settings, "CODE_SENDER": "smtp"}).config["CODE_SENDER"] == "smtp"
+    # SMS needs its gateway; with it, phone numbers work in production (tests/auth/test_sms.py).
+    with pytest.raises(ConfigError, match="JOBLOG_SMS_URL"):
+        create_app({**settings, "CODE_SENDER": "smtp,sms"})
+    assert create_app({**settings, "CODE_SENDER": "smtp,sms", "SMS_URL": "https://sms.example",
+                       "SMS_TOKEN": "t"}).config["CODE_SENDER"] == "smtp,sms"
     # Benchmarks on throw-away data say so explicitly.
     assert create_app({**settings, "CODE_SENDER": "log", "INSECURE_LOG_CODES": True})
 
