@@ -6,6 +6,7 @@ and a screenshot of the home screen per language in ``test-artifacts/``."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -231,7 +232,7 @@ def staff_page(live, new_page, role: str, lang: str):  # type: ignore[no-untyped
 
     with live.db() as session:
         municipality = session.query(Municipality).filter_by(code="999").one()
-        user = User(name=f"Staff {role} {lang}", email=f"{role}-{lang}-{id(session)}@example.org",
+        user = User(name=f"Staff {role} {lang}", email=f"{role}-{lang}-{uuid.uuid4().hex[:8]}@example.org",
                     role=Role(role), language=lang, municipality_id=municipality.id)
         session.add(user)
         session.flush()

@@ -126,12 +126,14 @@ def test_a_caseworker_prepares_a_conversation_and_the_citizen_leaves_the_list(
     expect(page.locator("#cpr-number")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#cpr-number")).to_have_value("")
     assert _states(live, citizen_id) == {"waiting"}
-    page.fill("#cpr-number", CPR)
+    # A number of its own per run: the blind index keeps one CPR number on one citizen.
+    cpr = f"{CPR[:7]}{citizen_id % 10000:04d}"
+    page.fill("#cpr-number", cpr)
     page.click("#cpr-form button[type=submit]")
     expect(page.locator("#cpr-now")).to_contain_text("010190-XXXX")
     expect(page.locator(".flash-success")).to_contain_text("2")
-    assert CPR not in page.content() and "0101901234" not in page.content()
-    assert CPR not in page.url
+    assert cpr not in page.content() and cpr.replace("-", "") not in page.content()
+    assert cpr not in page.url
     assert _states(live, citizen_id) == {"pending"}
     page.screenshot(path=str(ARTIFACTS / f"caseworker-{width}-overview-da.png"), full_page=True)
 
