@@ -143,7 +143,10 @@ def _figures() -> list[groups.MonthFigures]:
 @bp.get("/figures")
 @requires(Permission.MUNICIPALITY_FIGURES)
 def figures():  # type: ignore[no-untyped-def]
-    return render_template("caseload/figures.html", months=_figures(), groups=groups.GROUPS,
+    audit.record(_actor(FIGURES_PURPOSE), AuditAction.SEARCH, search_term="figures 12 months")
+    months, cafes = groups.figures_with_cafes(current_user.municipality_id, today())
+    return render_template("caseload/figures.html", months=months, cafes=cafes,
+                           groups=groups.GROUPS,
                            group_labels=presenter.GROUP_LABELS,
                            benefit_labels=presenter.BENEFIT_LABELS, benefit_groups=BenefitGroup,
                            follow_up_labels=presenter.FOLLOW_UP_LABELS,

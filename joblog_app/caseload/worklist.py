@@ -160,15 +160,18 @@ class WorkList:
 
 def _statement(municipality_id: int, today: date, filters: Filters,
                me: int | None = None) -> sa.Select[tuple]:
-    """Each per-citizen figure is computed once, in grouped subqueries joined to the month's
-    groups (no correlated look-up per citizen), then filtered and sorted."""
+    """Each per-citizen figure is computed once, then filtered and sorted: grouped
+    subqueries where the rows are few (refused entries, follow-ups due: partial indexes in
+    models.py), a per-citizen index look-up for the last registration (the newest entry of
+    each citizen, read from the end of ix_activity_citizen_created)."""
     start, end = month_bounds(today)
     mine = User.municipality_id == municipality_id
     j = judged([Period(0, start, end)], mine)
     a = Activity.__table__.c
-    citizens = sa.select(User.id).where(mine)
-    last = (sa.select(a.citizen_id, sa.func.max(a.created_at).label("at"))
-            .where(a.citizen_id.in_(citizens)).group_by(a.citizen_id).subquery("last"))
+    # The last registration, looked up per citizen in ix_activity_citizen_created (the
+    # newest index entry of each), rather than grouping every entry of the municipality.
+    last_at = (sa.select(sa.func.max(a.created_at)).where(a.citizen_id == j.c.citizen_id)
+               .correlate_except(Activity.__table__).scalar_subquery())
     refused = (sa.select(a.citizen_id, sa.func.count().label("n"))
                .where(a.record_state == RecordState.FAILED, a.deleted_at.is_(None))
                .group_by(a.citizen_id).subquery("refused"))
@@ -177,10 +180,10 @@ def _statement(municipality_id: int, today: date, filters: Filters,
                      a.deleted_at.is_(None), a.converted_to_id.is_(None))
               .group_by(a.citizen_id).subquery("follow"))
     worker = aliased(User, name="worker")
-    c = (
-        sa.select(j.c.citizen_id, User.name, User.language, j.c.benefit_group, j.c.grp,
-                  j.c.searches, last.c.at.label("last_registered"),
-                  sa.func.coalesce(last.c.at, User.created_at).label("since"),
+    c0 = (
+        sa.select(j.c.citizen_id, User.name, User.created_at, User.language,
+                  j.c.benefit_group, j.c.grp,
+                  j.c.searches, last_at.label("last_registered"),
                   sa.func.coalesce(refused.c.n, 0).label("refused"),
                   sa.func.coalesce(follow.c.n, 0).label("follow_ups"),
                   exemptions.exempt_until_column(j.c.citizen_id, today).label("exempt_until"),
@@ -191,10 +194,11 @@ def _statement(municipality_id: int, today: date, filters: Filters,
         .join(User, User.id == j.c.citizen_id)
         .outerjoin(CaseFile, CaseFile.citizen_id == j.c.citizen_id)
         .outerjoin(worker, worker.id == CaseFile.assigned_to_id)
-        .outerjoin(last, last.c.citizen_id == j.c.citizen_id)
         .outerjoin(refused, refused.c.citizen_id == j.c.citizen_id)
         .outerjoin(follow, follow.c.citizen_id == j.c.citizen_id)
-        .subquery("c"))
+        .subquery("c0"))
+    c = sa.select(c0, sa.func.coalesce(c0.c.last_registered, c0.c.created_at).label("since")
+                  ).subquery("c")
     on_list = sa.or_(
         sa.and_(c.c.exempt_until.is_(None),
                 sa.or_(c.c.grp.in_([Smiley.RED.value, Smiley.LIGHT_GREEN.value]),

@@ -1,5 +1,6 @@
 """work-list extras: the caseworker's case per citizen (assignment, note, follow-up date,
-interpreter), saved filters, exemption reminders sent
+interpreter), saved filters, exemption reminders sent; indexes on the job log for the
+caseworker's statements (bench/staff_scale.py)
 
 Revision ID: 0012
 Revises: 0010
@@ -71,7 +72,24 @@ def upgrade():
     )
 
 
+    # The caseworker's statements on the job log (bench/staff_scale.py measures them).
+    job_search = sa.text("kind = 'application' AND deleted_at IS NULL")
+    op.create_index('ix_activity_job_search', 'activity', ['citizen_id', 'occurred_on'],
+                    postgresql_where=job_search, sqlite_where=job_search)
+    op.create_index('ix_activity_citizen_created', 'activity', ['citizen_id', 'created_at'])
+    open_follow_up = sa.text("follow_up_on IS NOT NULL AND followed_up_at IS NULL AND "
+                             "deleted_at IS NULL AND converted_to_id IS NULL")
+    op.create_index('ix_activity_open_follow_up', 'activity', ['citizen_id', 'follow_up_on'],
+                    postgresql_where=open_follow_up, sqlite_where=open_follow_up)
+    refused = sa.text("record_state = 'failed' AND deleted_at IS NULL")
+    op.create_index('ix_activity_refused', 'activity', ['citizen_id'],
+                    postgresql_where=refused, sqlite_where=refused)
+
+
 def downgrade():
+    for name in ('ix_activity_refused', 'ix_activity_open_follow_up',
+                 'ix_activity_citizen_created', 'ix_activity_job_search'):
+        op.drop_index(name, table_name='activity')
     op.drop_table('exemption_reminder')
     op.drop_table('saved_filter')
     op.drop_index('ix_case_file_municipality_follow_up', table_name='case_file')

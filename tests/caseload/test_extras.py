@@ -297,3 +297,18 @@ def test_the_staff_home_counts_exemptions_ending_soon(client, caseworker, make_c
     _exemption(_old(make_citizen()), caseworker, 9)
     text = client.get("/staff").get_data(as_text=True)
     assert '<h2 id="ending-title">2 ' in text
+
+
+def test_figures_per_cafe_count_each_visitor_once_a_month(client, caseworker, make_citizen):
+    from joblog_app.caseload import groups
+
+    visitor = _old(make_citizen())
+    _visit(visitor, caseworker, 0)
+    _old(make_citizen())  # no visit
+    months, cafes = groups.figures_with_cafes(caseworker.municipality_id, today())
+    [cafe] = cafes
+    assert cafe.visitors(len(months) - 1) == 1
+    assert sum(months[-1].counts.values()) == 2
+    assert months == groups.municipality_figures(caseworker.municipality_id, today())
+    text = client.get("/staff/figures").get_data(as_text=True)
+    assert 'id="cafes-title"' in text and f'id="cafe-{cafe.cafe_id}-title"' in text
