@@ -112,15 +112,16 @@ def seed(conn, citizens: int, entries: int, today: date) -> dict[str, object]:  
             record_state, record_attempts, content_version, synced_version, created_at,
             updated_at, occurred_on, share_person, organisation, title, status)
         SELECT gen_random_uuid(), x.cid, x.cid, 'web',
-               CASE WHEN x.g %% 5 = 0 THEN 'coffee_meeting' ELSE 'application' END,
+               CASE WHEN x.h %% 5 = 0 THEN 'coffee_meeting' ELSE 'application' END,
                CASE WHEN x.g %% 997 = 0 THEN 'failed' ELSE 'synced' END, 1, 1, 1,
                %(now)s::timestamp - x.back * interval '1 day' + (x.g %% 600) * interval '1 minute',
                %(now)s::timestamp, %(today)s::date - x.back, false, 'Netto', 'Kasse',
-               CASE WHEN x.g %% 5 = 0 THEN NULL ELSE 'applied' END
-        FROM (SELECT g, {first_citizen} + (g::bigint * 7919) %% {citizens} AS cid,
+               CASE WHEN x.h %% 5 = 0 THEN NULL ELSE 'applied' END
+        FROM (SELECT g, h, {first_citizen} + (g::bigint * 7919) %% {citizens} AS cid,
                      CASE WHEN ({first_citizen} + (g::bigint * 7919) %% {citizens}) %% 5 = 0
-                          THEN 45 + g %% 380 ELSE g %% 425 END AS back
-              FROM generate_series(1, {entries}) g) x
+                          THEN 45 + h %% 380 ELSE h %% 425 END::int AS back
+              FROM (SELECT g, ((g::bigint * 2654435761) %% 4294967296) / 7 AS h
+                    FROM generate_series(1, {entries}) g) gh) x
     """, {"now": now, "today": today})
     t_entries = time.perf_counter()
     # Exemptions: 6 % of the citizens; every fifth of those ends within 14 days.
@@ -270,12 +271,7 @@ def explain(env: dict[str, str], which: str, municipality: int, caseworker: int)
         with app.app_context():
             day = today()
             if which.startswith("12-month"):
-                periods = groups.months_back(day, 12)
-                j = groups.judged(periods, groups.User.municipality_id == municipality)
-                import sqlalchemy as sa
-                stmt = (sa.select(j.c.idx, j.c.benefit_group, j.c.grp, sa.func.count())
-                        .where(sa.or_(j.c.grp.is_not(None), j.c.exempt_days > 0))
-                        .group_by(j.c.idx, j.c.benefit_group, j.c.grp))
+                stmt = groups.figures_statement(municipality, groups.months_back(day, 12))
             else:
                 stmt = worklist._statement(municipality, day, worklist.Filters(), caseworker)
                 if "first page" in which:

@@ -25,8 +25,7 @@ from sqlalchemy.orm import aliased
 from ..activities.models import Activity, RecordState
 from ..auth.models import User
 from ..cafes.models import CafeSession, CheckIn
-from ..citizens import exemptions
-from ..citizens.models import BenefitGroup
+from ..citizens.models import BenefitGroup, Exemption
 from ..config import LANGUAGES
 from ..core.clock import DK, month_bounds
 from ..extensions import db
@@ -179,6 +178,11 @@ def _statement(municipality_id: int, today: date, filters: Filters,
               .where(a.follow_up_on <= today, a.followed_up_at.is_(None),
                      a.deleted_at.is_(None), a.converted_to_id.is_(None))
               .group_by(a.citizen_id).subquery("follow"))
+    # The exemption covering today, joined once (a citizen's exemptions never overlap).
+    last_day = sa.func.coalesce(Exemption.ended_on, Exemption.ends_on)
+    covering = (sa.select(Exemption.citizen_id, sa.func.max(last_day).label("until"))
+                .where(Exemption.starts_on <= today, last_day >= today)
+                .group_by(Exemption.citizen_id).subquery("covering"))
     worker = aliased(User, name="worker")
     c0 = (
         sa.select(j.c.citizen_id, User.name, User.created_at, User.language,
@@ -186,12 +190,13 @@ def _statement(municipality_id: int, today: date, filters: Filters,
                   j.c.searches, last_at.label("last_registered"),
                   sa.func.coalesce(refused.c.n, 0).label("refused"),
                   sa.func.coalesce(follow.c.n, 0).label("follow_ups"),
-                  exemptions.exempt_until_column(j.c.citizen_id, today).label("exempt_until"),
+                  covering.c.until.label("exempt_until"),
                   CaseFile.assigned_to_id, worker.name.label("assigned_to"),
                   sa.func.coalesce(CaseFile.needs_interpreter, False).label("needs_interpreter"),
                   CaseFile.note, CaseFile.follow_up_on)
         .select_from(j)
         .join(User, User.id == j.c.citizen_id)
+        .outerjoin(covering, covering.c.citizen_id == j.c.citizen_id)
         .outerjoin(CaseFile, CaseFile.citizen_id == j.c.citizen_id)
         .outerjoin(worker, worker.id == CaseFile.assigned_to_id)
         .outerjoin(refused, refused.c.citizen_id == j.c.citizen_id)

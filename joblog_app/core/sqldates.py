@@ -86,24 +86,3 @@ def overlap_days(start_a: Any, end_a: Any, start_b: Any, end_b: Any) -> sa.Colum
     """Days that the periods [start_a, end_a] and [start_b, end_b] share (0 when none)."""
     days = days_between(least(end_a, end_b), greatest(start_a, start_b)) + 1
     return sa.case((days > 0, days), else_=0)
-
-
-class month_number(FunctionElement[int]):  # noqa: N801
-    """A date's calendar month as one integer (year x 12 + month - 1): consecutive months
-    are consecutive numbers, so a month's index in a run of months is a subtraction."""
-
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(month_number)
-def _month_number(element: month_number, compiler: Any, **kw: Any) -> str:
-    x = _args(element, compiler, **kw)[0]
-    return f"(CAST(EXTRACT(YEAR FROM {x}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {x}) AS INTEGER) - 1)"
-
-
-@compiles(month_number, "sqlite")
-def _month_number_sqlite(element: month_number, compiler: Any, **kw: Any) -> str:
-    x = _args(element, compiler, **kw)[0]
-    return (f"(CAST(strftime('%Y', {x}) AS INTEGER) * 12 "
-            f"+ CAST(strftime('%m', {x}) AS INTEGER) - 1)")
