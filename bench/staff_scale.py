@@ -239,7 +239,7 @@ def session_cookie(env: dict[str, str], user_id: int) -> tuple[str, str]:
 
 
 def measure(client: c.Client, name: str, paths: list[str], count: int, warm: int = 3
-            ) -> tuple[float, float, int]:
+            ) -> tuple[float, float, float]:
     for path in paths[:warm]:
         client.send("GET", path)
     times, size = [], 0
@@ -254,7 +254,7 @@ def measure(client: c.Client, name: str, paths: list[str], count: int, warm: int
         size = max(size, len(body))
     times.sort()
     p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-    return statistics.median(times), p95, size
+    return statistics.median(times), p95, times[-1]
 
 
 def explain(env: dict[str, str], which: str, municipality: int, caseworker: int) -> str:
@@ -325,7 +325,7 @@ def main() -> int:
         name, value = cookies[0]
         citizens: list[int] = ids["citizens"]  # type: ignore[assignment]
         picks = random.Random(3).sample(citizens, 40)
-        results: dict[str, tuple[float, float, int]] = {}
+        results: dict[str, tuple[float, float, float]] = {}
         ws = c.Workspace(tmp, tmp / "unused.sqlite", env)
         with c.gunicorn(ws, name="staff-scale") as server:
             client = c.Client(server, {name: value})
@@ -357,15 +357,16 @@ def main() -> int:
               f"citizens, caseworker of municipality 1 ({len(citizens):,} citizens); "
               f"sequential requests; the CSV export: the list of municipality {export_m} "
               f"(the one nearest 4,000), {exported:,} citizens")
-        print(f"{'page':42} {'p50 ms':>8} {'p95 ms':>8} {'target':>8} {'p95/target':>10}")
+        print(f"{'page':42} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'target':>8} "
+              f"{'p95/target':>10}")
         slowest, worst = "", 0.0
-        for page, (p50, p95, _size) in results.items():
+        for page, (p50, p95, worst_ms) in results.items():
             target = TARGETS[page]
             ratio = p95 / target
             if ratio > worst:
                 slowest, worst = page, ratio
             failed |= ratio > 1
-            print(f"{page:42} {p50:8.0f} {p95:8.0f} {target:8.0f} {ratio:10.2f}"
+            print(f"{page:42} {p50:8.0f} {p95:8.0f} {worst_ms:8.0f} {target:8.0f} {ratio:10.2f}"
                   f"{'' if ratio <= 1 else '  MISSED'}")
         which = slowest if not slowest.startswith("citizen") else \
             "work list, default filter, first page"

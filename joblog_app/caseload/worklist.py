@@ -30,7 +30,7 @@ from ..config import LANGUAGES
 from ..core.clock import DK, month_bounds
 from ..extensions import db
 from ..progress.services import Smiley
-from .groups import Period, judged
+from .groups import Period, custom_plans, judged
 from .models import CaseFile
 
 QUIET_DAYS = 21
@@ -266,6 +266,7 @@ def work_list(municipality_id: int, today: date, filters: Filters,
     """One page of the work list, longest without a registration first (``me``: the
     caseworker asking, for "assigned to me")."""
     stmt = _statement(municipality_id, today, filters, me)
+    custom_plans()
     rows = db.session.execute(stmt.limit(page_size).offset((filters.page - 1) * page_size)).all()
     total = rows[0].total if rows else 0
     if not rows and filters.page > 1:
@@ -277,5 +278,6 @@ def work_list(municipality_id: int, today: date, filters: Filters,
 def all_rows(municipality_id: int, today: date, filters: Filters,
              me: int | None = None) -> list[Row]:
     """Every row the filters find (every page), for the export."""
+    custom_plans()
     return [_row(r, today) for r in db.session.execute(_statement(municipality_id, today,
                                                                   filters, me))]
