@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from ..activities.models import Activity
 from ..auth.models import Role, User
+from ..cafes.models import Cafe, CafeSession, CheckIn
 from ..citizens.models import BenefitGroup, CitizenProfile, Exemption
 from ..core.clock import month_bounds
 from ..core.sqldates import as_date, days_between, greatest, overlap_days
@@ -76,13 +77,25 @@ def judged(periods: Sequence[Period], *where: sa.ColumnElement[bool]) -> sa.Subq
     a = Activity.__table__.c
     first, last = min(x.start for x in periods), max(x.end for x in periods)
     citizens = sa.select(User.id).where(User.role == Role.CITIZEN, *where)
-    searches = (
-        sa.select(a.citizen_id, p.c.idx, sa.func.count().label("n"))
-        .select_from(Activity.__table__)
-        .join(p, is_job_search(p.c.start, p.c.end))
-        .where(is_job_search(first, last), a.citizen_id.in_(citizens))
-        .group_by(a.citizen_id, p.c.idx)
-        .subquery("searches"))
+    # A count per period side by side, from ix_activity_job_search alone (no join of
+    # every entry against every period, no sort). On PostgreSQL a LATERAL look-up per
+    # citizen reads only these citizens' index entries; SQLite has no LATERAL: grouped.
+    counts = [sa.func.count().filter(a.occurred_on.between(x.start, x.end)).label(f"n{i}")
+              for i, x in enumerate(periods)]
+    lateral = db.engine.dialect.name == "postgresql"
+    if lateral:
+        searches = (sa.select(*counts)
+                    .where(a.citizen_id == User.id, is_job_search(first, last))
+                    .lateral("searches"))
+        on_searches: sa.ColumnElement[bool] = sa.true()
+    else:
+        searches = (sa.select(a.citizen_id, *counts)
+                    .where(is_job_search(first, last), a.citizen_id.in_(citizens))
+                    .group_by(a.citizen_id)
+                    .subquery("searches"))
+        on_searches = searches.c.citizen_id == User.id
+    period_searches = sa.case(*((p.c.idx == x.index, searches.c[f"n{i}"])
+                                for i, x in enumerate(periods)), else_=0)
     last_day = sa.func.coalesce(Exemption.ended_on, Exemption.ends_on)
     exempt = (
         sa.select(Exemption.citizen_id, p.c.idx,
@@ -92,7 +105,7 @@ def judged(periods: Sequence[Period], *where: sa.ColumnElement[bool]) -> sa.Subq
         .where(Exemption.citizen_id.in_(citizens))
         .group_by(Exemption.citizen_id, p.c.idx)
         .subquery("exempt"))
-    n = sa.func.coalesce(searches.c.n, 0)
+    n = sa.func.coalesce(period_searches, 0)
     exempt_days = sa.func.coalesce(exempt.c.d, 0)
     obliged = days_between(p.c.end, greatest(p.c.start, as_date(User.created_at))) + 1 \
         - exempt_days
@@ -110,8 +123,8 @@ def judged(periods: Sequence[Period], *where: sa.ColumnElement[bool]) -> sa.Subq
                   obliged.label("obliged_days"), grp.label("grp"))
         .select_from(User)
         .join(CitizenProfile, CitizenProfile.user_id == User.id)
+        .outerjoin(searches, on_searches)
         .join(p, sa.true())
-        .outerjoin(searches, sa.and_(searches.c.citizen_id == User.id, searches.c.idx == p.c.idx))
         .outerjoin(exempt, sa.and_(exempt.c.citizen_id == User.id, exempt.c.idx == p.c.idx))
         .where(User.role == Role.CITIZEN, User.is_active.is_(True), *where)
         .subquery("judged"))
@@ -164,16 +177,86 @@ def municipality_figures(municipality_id: int, today: date, months: int = 12
                          ) -> list[MonthFigures]:
     """Counts per group for each of the last ``months`` months (the current one live), in
     one statement, with the months where STAR's follow-up criteria would trigger."""
+    return figures_with_cafes(municipality_id, today, months, cafes=False)[0]
+
+
+@dataclass
+class CafeFigures:
+    """The groups of the citizens who checked in at a café, month by month (a citizen counts
+    once a month per café, in the group of the whole month)."""
+
+    cafe_id: int
+    name: str
+    months: list[dict[Smiley, int]]  # per period, as the periods of the figures
+
+    def visitors(self, idx: int) -> int:
+        return sum(self.months[idx].values())
+
+
+def custom_plans() -> None:
+    """Plan the next statements of this transaction for their own values (PostgreSQL).
+
+    psycopg prepares a statement it has run 5 times on a connection, and PostgreSQL may then
+    switch to a generic plan that ignores the values: for these statements (one
+    municipality of five, a date range) the generic plan scans every municipality and was
+    measured 5-6 x slower (bench/staff_scale.py: p50 243 ms, p95 1,555 ms)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def figures_statement(municipality_id: int, periods: Sequence[Period],
+                      cafe_ids: Sequence[int] = ()) -> sa.Select[tuple] | sa.CompoundSelect:
+    """The figures' one statement: rows ``cafe_id, idx, benefit_group, grp, n``; with
+    ``cafe_ids``, also the groups of each café's visitors (``cafe_id`` set, one row per
+    café, month and group). The citizens are judged once, in a common table expression
+    both counts read."""
+    # MATERIALIZED: computed once, by one process. Inlined, PostgreSQL may plan the year's
+    # job searches in parallel workers that each repeat all of it (slower).
+    j = sa.select(judged(periods, User.municipality_id == municipality_id)).cte(
+        "judged_c").prefix_with("MATERIALIZED", dialect="postgresql")
+    whole = (sa.select(sa.null().label("cafe_id"), j.c.idx, j.c.benefit_group, j.c.grp,
+                       sa.func.count().label("n"))
+             .where(sa.or_(j.c.grp.is_not(None), j.c.exempt_days > 0))
+             .group_by(j.c.idx, j.c.benefit_group, j.c.grp))
+    if not cafe_ids:
+        return whole
+    p = _periods(periods)
+    first, last = periods[0].start, periods[-1].end
+    visits = (sa.select(CafeSession.cafe_id, CheckIn.citizen_id, p.c.idx).distinct()
+              .select_from(CheckIn)
+              .join(CafeSession, CafeSession.id == CheckIn.session_id)
+              .join(p, CafeSession.day.between(p.c.start, p.c.end))
+              .where(CafeSession.cafe_id.in_(cafe_ids), CafeSession.day.between(first, last))
+              .subquery("visits"))
+    by_cafe = (sa.select(visits.c.cafe_id, j.c.idx, sa.null().label("benefit_group"),
+                         j.c.grp, sa.func.count().label("n"))
+               .join(visits, sa.and_(visits.c.citizen_id == j.c.citizen_id,
+                                     visits.c.idx == j.c.idx))
+               .where(j.c.grp.is_not(None))
+               .group_by(visits.c.cafe_id, j.c.idx, j.c.grp))
+    return sa.union_all(whole, by_cafe)
+
+
+def figures_with_cafes(municipality_id: int, today: date, months: int = 12,
+                       cafes: bool = True) -> tuple[list[MonthFigures], list[CafeFigures]]:
+    """The municipality's figures and, with ``cafes``, each café's, in one statement."""
     periods = months_back(today, months)
-    j = judged(periods, User.municipality_id == municipality_id)
-    rows = db.session.execute(
-        sa.select(j.c.idx, j.c.benefit_group, j.c.grp, sa.func.count().label("n"))
-        .where(sa.or_(j.c.grp.is_not(None), j.c.exempt_days > 0))
-        .group_by(j.c.idx, j.c.benefit_group, j.c.grp))
+    cafe_rows: dict[int, CafeFigures] = {}
+    if cafes:
+        for cafe in db.session.scalars(sa.select(Cafe).where(
+                Cafe.municipality_id == municipality_id).order_by(Cafe.name, Cafe.id)):
+            cafe_rows[cafe.id] = CafeFigures(cafe.id, cafe.name,
+                                             [dict.fromkeys(GROUPS, 0) for _ in periods])
     figures = [MonthFigures(p, dict.fromkeys(GROUPS, 0),
                             {b: dict.fromkeys(GROUPS, 0) for b in BenefitGroup}, 0)
                for p in periods]
-    for idx, benefit, grp, n in rows:
+    stmt = figures_statement(municipality_id, periods, list(cafe_rows))
+    custom_plans()
+    for cafe_id, idx, benefit, grp, n in db.session.execute(stmt):
+        if cafe_id is not None:
+            if cafe_id in cafe_rows:
+                cafe_rows[cafe_id].months[idx][Smiley(grp)] += n
+            continue
         month = figures[idx]
         if grp is None:
             month.left_out += n
@@ -181,7 +264,7 @@ def municipality_figures(municipality_id: int, today: date, months: int = 12
         month.counts[Smiley(grp)] += n
         month.by_benefit[BenefitGroup(benefit)][Smiley(grp)] += n
     _flag_follow_ups(figures)
-    return figures
+    return figures, list(cafe_rows.values())
 
 
 def _flag_follow_ups(figures: list[MonthFigures]) -> None:

@@ -28,11 +28,13 @@ REASON_LABELS = {
     Reason.QUIET: _l("Nothing registered for 21 days"),
     Reason.REFUSED: _l("Joblog refused an entry"),
     Reason.EXEMPTION_ENDS: _l("Exemption ends within 14 days"),
+    Reason.FOLLOW_UP_DUE: _l("Your follow-up date has come"),
 }
 FILTER_ERRORS = {
     "benefit_group": _l("Choose a benefit group from the list."),
     "language": _l("Choose a language from the list."),
     "min_days": _l("Write a whole number of days, for example 21."),
+    "cafe_days": _l("Write a whole number of days from 1 to 366, for example 30."),
     "page": _l("That page does not exist."),
 }
 FOLLOW_UP_LABELS = {

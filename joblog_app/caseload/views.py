@@ -30,7 +30,7 @@ from ..i18n import LANGUAGE_NAMES
 from ..permissions import Channel, Permission, citizen_for, current_actor, requires
 from ..record import presenter as record_words
 from ..record import services as record
-from . import groups, overview, presenter, worklist
+from . import groups, overview, presenter, reminders, services, worklist
 from . import overview_presenter as overview_words
 from .export import to_csv
 
@@ -52,21 +52,27 @@ def _filters() -> tuple[worklist.Filters, dict[str, object]]:
         return worklist.Filters(), {k: presenter.FILTER_ERRORS[k] for k in exc.errors}
 
 
-@bp.get("/worklist")
-@requires(Permission.CITIZEN_MANAGE)
-def work_list():  # type: ignore[no-untyped-def]
+def _work_list_page(save_errors=None, save_form=None):  # type: ignore[no-untyped-def]
     filters, errors = _filters()
     day = today()
     actor = _actor(WORK_LIST_PURPOSE)
     audit.record(actor, AuditAction.SEARCH, search_term=filters.term())
-    found = worklist.work_list(current_user.municipality_id, day, filters)
+    found = worklist.work_list(current_user.municipality_id, day, filters, me=current_user.id)
     page = render_template(
         "caseload/worklist.html", found=found, filters=filters, errors=errors,
         form=request.args, ending=exemptions.ending_soon(current_user.municipality_id, day),
         benefit_labels=presenter.BENEFIT_LABELS, group_labels=presenter.GROUP_LABELS,
         reason_labels=presenter.REASON_LABELS, language_names=LANGUAGE_NAMES,
-        languages=LANGUAGES)
-    return Response(page, 400 if errors else 200)
+        languages=LANGUAGES, today=day, saved=services.saved_filters(current_user.id),
+        save_errors=save_errors or {}, save_form=save_form or {},
+        current_query=request.query_string.decode("utf-8", "replace")[:1000])
+    return Response(page, 422 if save_errors else 400 if errors else 200)
+
+
+@bp.get("/worklist")
+@requires(Permission.CITIZEN_MANAGE)
+def work_list():  # type: ignore[no-untyped-def]
+    return _work_list_page()
 
 
 @bp.get("/worklist.csv")
@@ -76,16 +82,19 @@ def work_list_csv():  # type: ignore[no-untyped-def]
     if errors:
         abort(400)
     day = today()
-    rows = worklist.all_rows(current_user.municipality_id, day, filters)
+    rows = worklist.all_rows(current_user.municipality_id, day, filters, me=current_user.id)
     audit.record_many(_actor(WORK_LIST_PURPOSE), AuditAction.EXPORT,
                       [r.citizen_id for r in rows], search_term=filters.term())
     header = [_("Name"), _("Benefit group"), _("Language"), _("Group this month"),
               _("Job searches this month"), _("Days without a registration"),
-              _("Refused entries"), _("Follow-ups due"), _("Exempt until"), _("Why on the list")]
+              _("Refused entries"), _("Follow-ups due"), _("Exempt until"), _("Why on the list"),
+              _("Caseworker"), _("Needs an interpreter"), _("Note"), _("Follow up on")]
     body = [[r.name, presenter.BENEFIT_LABELS[r.benefit_group], r.language,
              presenter.GROUP_LABELS[r.group] if r.group else "", r.searches, r.days_quiet,
              r.refused, r.follow_ups, r.exempt_until.isoformat() if r.exempt_until else "",
-             "; ".join(str(presenter.REASON_LABELS[x]) for x in r.reasons)] for r in rows]
+             "; ".join(str(presenter.REASON_LABELS[x]) for x in r.reasons),
+             r.assigned_to or "", _("Yes") if r.needs_interpreter else "", r.note or "",
+             r.follow_up_on.isoformat() if r.follow_up_on else ""] for r in rows]
     return Response(to_csv(header, body), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="work-list-{day.isoformat()}.csv"'})
@@ -143,7 +152,10 @@ def _figures() -> list[groups.MonthFigures]:
 @bp.get("/figures")
 @requires(Permission.MUNICIPALITY_FIGURES)
 def figures():  # type: ignore[no-untyped-def]
-    return render_template("caseload/figures.html", months=_figures(), groups=groups.GROUPS,
+    audit.record(_actor(FIGURES_PURPOSE), AuditAction.SEARCH, search_term="figures 12 months")
+    months, cafes = groups.figures_with_cafes(current_user.municipality_id, today())
+    return render_template("caseload/figures.html", months=months, cafes=cafes,
+                           groups=groups.GROUPS,
                            group_labels=presenter.GROUP_LABELS,
                            benefit_labels=presenter.BENEFIT_LABELS, benefit_groups=BenefitGroup,
                            follow_up_labels=presenter.FOLLOW_UP_LABELS,
@@ -304,3 +316,87 @@ def retry_refused(citizen_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(_("There are no refused entries to send again."), "success")
     return redirect(url_for(".overview_page", citizen_id=citizen_id) + "#entries", 303)
+
+
+# --- Work-list extras (issue 12): saved filters, the citizen's case (assignment, note with
+# a follow-up date, interpreter), taking a citizen. Kept apart from the citizen overview.
+
+CASE_PURPOSE = "Case follow-up: assignment and note"
+
+
+@bp.post("/worklist/filters")
+@requires(Permission.CITIZEN_MANAGE)
+def save_filter():  # type: ignore[no-untyped-def]
+    form = {k: request.form.get(k, "")[:400] for k in ("name", "query")}
+    try:
+        saved = services.save_filter(current_user.id, form["name"], form["query"])
+    except services.CaseError as exc:
+        return _work_list_page(exc.errors, form)
+    flash(_("Filter saved: %(name)s.", name=saved.name), "success")
+    return redirect(url_for(".work_list") + ("?" + saved.query if saved.query else ""), 303)
+
+
+@bp.post("/worklist/filters/<int:filter_id>/delete")
+@requires(Permission.CITIZEN_MANAGE)
+def delete_filter(filter_id: int):  # type: ignore[no-untyped-def]
+    if not services.delete_filter(current_user.id, filter_id):
+        abort(404)
+    flash(_("The filter is deleted."), "success")
+    return redirect(url_for(".work_list"), 303)
+
+
+def _case_page(citizen, status: int = 200, errors=None, form=None):  # type: ignore[no-untyped-def]
+    row = services.case_file(citizen.id)
+    if form is None:
+        form = {"assigned_to": str(row.assigned_to_id or "") if row else "",
+                "needs_interpreter": "1" if row and row.needs_interpreter else "",
+                "note": (row.note or "") if row else "",
+                "follow_up_on": row.follow_up_on.isoformat() if row and row.follow_up_on else ""}
+    return Response(render_template(
+        "caseload/case.html", person=citizen, case=row, form=form, errors=errors or {},
+        caseworkers=services.caseworkers_of(citizen.municipality_id),
+        note_max=services.NOTE_MAX), status)
+
+
+@bp.get("/citizens/<int:citizen_id>/case")
+@requires(Permission.CITIZEN_MANAGE)
+def citizen_case(citizen_id: int):  # type: ignore[no-untyped-def]
+    return _case_page(citizen_for(_actor(CASE_PURPOSE), citizen_id, "read"))
+
+
+@bp.post("/citizens/<int:citizen_id>/case")
+@requires(Permission.CITIZEN_MANAGE)
+def update_case(citizen_id: int):  # type: ignore[no-untyped-def]
+    actor = _actor(CASE_PURPOSE)
+    form = {k: request.form.get(k, "")[:400] for k in ("assigned_to", "needs_interpreter",
+                                                       "note", "follow_up_on")}
+    try:
+        data = services.parse_case(form, today(), current_user.municipality_id)
+    except services.CaseError as exc:
+        return _case_page(citizen_for(actor, citizen_id, "read"), 422, exc.errors, form)
+    services.update_case(actor, citizen_id, data)
+    flash(_("Saved."), "success")
+    return redirect(url_for(".citizen_case", citizen_id=citizen_id), 303)
+
+
+@bp.post("/citizens/<int:citizen_id>/case/take")
+@requires(Permission.CITIZEN_MANAGE)
+def take_citizen(citizen_id: int):  # type: ignore[no-untyped-def]
+    citizen = services.assign_to_me(_actor(CASE_PURPOSE), citizen_id)
+    flash(_("The citizen is now assigned to you."), "success")
+    back = request.form.get("back", "")
+    target = url_for(".work_list")
+    if back.startswith("/staff/worklist") and "//" not in back and "\\" not in back:
+        target = back[:1000]
+    return redirect(target if citizen else url_for(".work_list"), 303)
+
+
+def exemptions_ending_count() -> int:
+    """For the staff home (a template global): exemptions of the caseworker's municipality
+    that end within 14 days; 0 for staff who do not manage citizens."""
+    from ..permissions import has_permission
+
+    if not current_user.is_authenticated or \
+            not has_permission(current_user, Permission.CITIZEN_MANAGE):
+        return 0
+    return reminders.ending_count(current_user.municipality_id, today())

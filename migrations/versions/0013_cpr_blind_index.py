@@ -1,7 +1,7 @@
 """CPR blind index: a keyed hash of the CPR number beside the encrypted value, unique
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 07:00:00
 
 Lets a login with MitID find the citizen whose CPR number the broker vouched for without
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from joblog_app.activities import services as activities
 from joblog_app.activities.models import ActivityKind
 from joblog_app.auth import services as auth
 from joblog_app.auth.models import LoginSession, Municipality, Role, User
+from joblog_app.caseload.models import SavedFilter
 from joblog_app.citizens.models import Exemption, LegalBasis
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
@@ -192,6 +193,19 @@ MATRIX: dict[str, Route] = {
                               staff_only(303, roles=CASEWORKER), {"cpr": "010190-1234"}),
     "caseload.retry_refused": Route("POST", "/staff/citizens/{citizen_a}/retry",
                                     staff_only(303, roles=CASEWORKER), {}),
+    "caseload.save_filter": Route("POST", "/staff/worklist/filters",
+                                  staff_only(303, roles=CASEWORKER),
+                                  {"name": "Mine", "query": "mine=1&cafe_days=30"}),
+    "caseload.delete_filter": Route("POST", "/staff/worklist/filters/{saved_filter}/delete",
+                                    staff_only(303, roles=CASEWORKER), {}),
+    "caseload.citizen_case": Route("GET", "/staff/citizens/{citizen_a}/case",
+                                   staff_only(200, roles=CASEWORKER)),
+    "caseload.update_case": Route("POST", "/staff/citizens/{citizen_a}/case",
+                                  staff_only(303, roles=CASEWORKER),
+                                  {"needs_interpreter": "1", "note": "Ring om mandagen",
+                                   "follow_up_on": today().isoformat()}),
+    "caseload.take_citizen": Route("POST", "/staff/citizens/{citizen_a}/case/take",
+                                   staff_only(303, roles=CASEWORKER), {}),
     "caseload.figures": Route("GET", "/staff/figures", staff_only(200, roles=FIGURES)),
     "caseload.figures_csv": Route("GET", "/staff/figures.csv", staff_only(200, roles=FIGURES)),
     "auth.request_code": Route("POST", "/login", anyone(303), {"identifier": "20999999"}),
@@ -373,6 +387,14 @@ def _under_request(citizen: User, helper: User) -> dict[str, int]:
     return {"citizen_a": citizen.id}
 
 
+def _saved_filter_of(caseworker: User) -> int:
+    row = SavedFilter(owner_id=caseworker.id, name=f"Filter {uuid.uuid4().hex[:8]}",
+                      query="mine=1")
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
 def _answer(client, route: Route, ids: dict[str, int]):  # type: ignore[no-untyped-def]
     path = route.path.format(**ids)
     if route.method == "GET":
@@ -402,6 +424,8 @@ def test_access_matrix(app, client, make_citizen, who):
         ids["colleague"] = _colleague(people["admin"]).id
         ids.update(_cafe_of(people["citizen_a"], people["helper"], people["citizen_b"]))
         ids |= _under_request(people["citizen_a"], people["helper"])
+        if "{saved_filter}" in route.path:
+            ids["saved_filter"] = _saved_filter_of(people["caseworker"])
         response = _answer(client, route, ids)
         expected = route.expected[who]
         got: int | str = response.status_code
