@@ -195,6 +195,7 @@ def env_for(tmp: Path, database_url: str) -> dict[str, str]:
         "JOBLOG_ENV_NAME": "production",
         "JOBLOG_SECRET_KEY": "bench-" + secrets.token_hex(32),
         "JOBLOG_CPR_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "JOBLOG_CPR_INDEX_KEY": "bench-" + secrets.token_hex(32),
         "JOBLOG_TOTP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "JOBLOG_WEBAUTHN_RP_ID": "127.0.0.1",
         "JOBLOG_WEBAUTHN_ORIGIN": "http://127.0.0.1",
