@@ -6,7 +6,7 @@ exemption, e-mail when configured) and a lapsed exemption putting the citizen ba
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,20 +20,11 @@ from joblog_app.citizens.models import Exemption
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.permissions import Actor, Channel
-from tests.core.test_access import _login_as
-
-
-@pytest.fixture
-def caseworker(app_ctx, client, make_citizen):  # type: ignore[no-untyped-def]
-    user = make_citizen(role=Role.CASEWORKER, email="case@example.org")
-    _login_as(client, user)
-    return user
+from tests.caseload.conftest import made_days_ago
 
 
 def _old(user: User, days: int = 60) -> User:
-    user.created_at = datetime.now() - timedelta(days=days)
-    db.session.commit()
-    return user
+    return made_days_ago(user, days)
 
 
 def _ids(municipality_id: int, filters: worklist.Filters, me: int | None = None,

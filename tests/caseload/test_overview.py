@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,6 +25,7 @@ from joblog_app.citizens.services import new_profile
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
 from joblog_app.progress.services import Smiley
+from tests.caseload.conftest import made_days_ago
 from tests.conftest import acting
 from tests.core.test_access import _login_as
 
@@ -33,16 +34,12 @@ CPR_DASHED = "010190-4321"
 
 
 @pytest.fixture
-def caseworker(app_ctx, client, make_citizen):  # type: ignore[no-untyped-def]
-    user = make_citizen(role=Role.CASEWORKER, email="case@example.org", language="en")
-    _login_as(client, user)
-    return user
+def caseworker_language() -> str:
+    return "en"
 
 
 def _old(user: User, days: int = 400) -> User:
-    user.created_at = datetime.now() - timedelta(days=days)
-    db.session.commit()
-    return user
+    return made_days_ago(user, days)
 
 
 def _apply(citizen: User, on=None, n: int = 1) -> list[int]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,26 +13,17 @@ import sqlalchemy as sa
 from joblog_app.activities.models import Activity, ActivityKind, RecordState
 from joblog_app.activities.services import create_activity
 from joblog_app.audit.models import AuditAction, AuditEntry, AuditOutcome
-from joblog_app.auth.models import Municipality, Role, User
+from joblog_app.auth.models import Municipality, User
 from joblog_app.caseload.export import neutralise, to_csv
 from joblog_app.citizens.models import BenefitGroup, Exemption
 from joblog_app.core.clock import today
 from joblog_app.extensions import db
+from tests.caseload.conftest import made_days_ago
 from tests.conftest import acting
-from tests.core.test_access import _login_as
-
-
-@pytest.fixture
-def caseworker(app_ctx, client, make_citizen):  # type: ignore[no-untyped-def]
-    user = make_citizen(role=Role.CASEWORKER, email="case@example.org")
-    _login_as(client, user)
-    return user
 
 
 def _old(user: User, days: int = 60) -> User:
-    user.created_at = datetime.now() - timedelta(days=days)
-    db.session.commit()
-    return user
+    return made_days_ago(user, days)
 
 
 def _audit(action: AuditAction) -> list[AuditEntry]:
